@@ -1,0 +1,78 @@
+// One compute core (interface "core", kind "aimc-core"): DAC -> crossbar -> ADC -> digital unit,
+// with its MVM pipeline, digital-unit occupancy, network interface and event counters. Its
+// operations are called by the core's trace player at the current simulation cycle and return
+// the cycle at which their result is ready.
+#pragma once
+
+#include <systemc>
+
+#include <cstdint>
+#include <memory>
+#include <nlohmann/json.hpp>
+#include <vector>
+
+#include "models/converters/adc.hpp"
+#include "models/converters/dac.hpp"
+#include "models/core/mvm_pipeline.hpp"
+#include "models/crossbar/crossbar.hpp"
+#include "models/interconnect/interconnect.hpp"
+#include "models/nmpu/digital_unit.hpp"
+
+namespace aimc {
+
+struct EnergyBreakdown {
+    double dac = 0, crossbar = 0, adc = 0, nmpu = 0, interconnect = 0, memory = 0, static_ = 0;
+    // Summed in this fixed order, so the total equals the sum of the printed parts exactly.
+    double total() const { return dac + crossbar + adc + nmpu + interconnect + memory + static_; }
+};
+
+// The numerics of one MVM through the peripherals, shared by the timed and functional drivers:
+// DAC encode -> crossbar -> ADC convert -> undo the input and weight scales.
+struct CoreNumerics {
+    std::unique_ptr<Dac> dac;
+    std::unique_ptr<Crossbar> crossbar;
+    std::unique_ptr<Adc> adc;
+    std::unique_ptr<DigitalUnit> digital;
+    void mvm(const float* x, float* y) const;
+
+private:
+    mutable std::vector<float> x_norm_;
+};
+
+class AimcCore : public sc_core::sc_module {
+public:
+    AimcCore(sc_core::sc_module_name name, int index, const ComponentConfig& cfg, const ChipGeometry& g);
+
+    int index() const { return index_; }
+    NetworkInterface& ni() { return ni_; }
+    const Crossbar& crossbar() const { return *numerics_.crossbar; }
+
+    void program(const WeightTile& tile);
+    // First cycle at which a new MVM may begin loading its input.
+    std::uint64_t mvm_load_free() const { return pipeline_.load_free(); }
+    // Runs an MVM whose input is ready at `ready`; returns the cycle its output is in the buffer.
+    std::uint64_t mvm(const std::vector<float>& x, std::vector<float>& y, std::uint64_t ready);
+    std::uint64_t digital_free() const { return digital_free_; }
+    std::uint64_t nmpu(const DigitalOp& op, const std::vector<float>& in, std::vector<float>& out, std::uint64_t start);
+
+    MvmPhases phases(std::size_t rows, std::size_t cols) const;
+    void add_energy(EnergyBreakdown& e) const;
+    double static_power() const { return static_power_; }
+    nlohmann::ordered_json stats(std::uint64_t total_cycles) const;
+    std::uint64_t mvms() const { return mvms_; }
+    std::uint64_t macs() const { return macs_; }
+
+private:
+    int index_;
+    ChipGeometry geometry_;
+    CoreNumerics numerics_;
+    MvmCoreTiming timing_;
+    MvmPipeline pipeline_;
+    NetworkInterface ni_;
+    double static_power_;
+    std::uint64_t digital_free_ = 0;
+    std::uint64_t mvms_ = 0, macs_ = 0, dac_conversions_ = 0, adc_conversions_ = 0, lane_ops_ = 0;
+    std::uint64_t digital_busy_ = 0;
+};
+
+}  // namespace aimc

@@ -1,0 +1,36 @@
+#!/usr/bin/env bash
+# Sets up aimcsim on Debian 12: installs the Debian packages it needs (as root, or through sudo),
+# configures and builds into build/. Idempotent: a second run installs nothing and rebuilds only
+# what changed. Usage: bash scripts/setup.sh [--no-tests]
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+PACKAGES=(
+  build-essential cmake pkg-config      # toolchain
+  libsystemc-dev                        # SystemC 2.3.4 kernel
+  libyaml-cpp-dev                       # chip descriptions
+  libspdlog-dev libfmt-dev              # logging and formatting
+  libboost-dev                          # Boost headers
+  nlohmann-json3-dev                    # JSON reports
+  librandom123-dev                      # counter-based random numbers
+  catch2                                # unit tests (v2)
+  python3 python3-numpy python3-yaml    # scripts (workload generators)
+)
+
+missing=()
+for p in "${PACKAGES[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if ((${#missing[@]})); then
+  SUDO=""
+  if [ "$(id -u)" -ne 0 ]; then SUDO="sudo"; fi
+  echo "setup: installing ${missing[*]}"
+  $SUDO apt-get update -q
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -q --no-install-recommends "${missing[@]}"
+fi
+
+TESTS=ON
+if [ "${1:-}" = "--no-tests" ]; then TESTS=OFF; fi
+cmake -S . -B build -DCMAKE_BUILD_TYPE=RelWithDebInfo -DAIMC_BUILD_TESTS=$TESTS >/dev/null
+cmake --build build -j"$(nproc)"
+echo "setup: built build/aimcsim"

@@ -1,0 +1,307 @@
+#include "sim/cli.hpp"
+
+#include <fmt/format.h>
+#include <spdlog/spdlog.h>
+
+#include <fstream>
+#include <iostream>
+#include <map>
+#include <optional>
+
+#include "sim/config.hpp"
+#include "sim/errors.hpp"
+#include "sim/registry.hpp"
+#include "sim/simulation.hpp"
+#include "sim/units.hpp"
+#include "sim/workload.hpp"
+
+namespace aimc {
+
+namespace {
+
+const char* kUsage = R"(aimcsim - cycle-accurate system simulator of analog in-memory computing chips
+
+Usage:
+  aimcsim run      --chip FILE --workload DIR [options]   simulate; print a summary, write a JSON report
+  aimcsim validate --chip FILE [--set K=V]...             check a chip description, print the assembled chip
+  aimcsim describe [KIND]                                 list component kinds and their parameters
+  aimcsim trace    --chip FILE --workload DIR             print the trace a workload resolves to
+  aimcsim --help | --version
+
+Options of run (validate and trace take --chip and --set):
+  --chip FILE          chip description (YAML), e.g. configs/hermes.yaml
+  --workload DIR       workload folder (with workload.yaml), e.g. workloads/tiny-mlp
+  --out FILE           write the JSON report there (default: no file)
+  --seed N             seed of all random streams (default: run.seed of the config)
+  --samples N          samples to run (default: the workload's samples)
+  --t-inference T      time since programming, e.g. 1h, "1 d" (default: run.t_inference)
+  --set KEY=VALUE      override one config value, e.g. --set core.adc.bits=6 (repeatable)
+  -q, --quiet          no summary on stdout
+
+Examples:
+  aimcsim validate --chip configs/hermes.yaml
+  aimcsim run --chip configs/hermes.yaml --workload workloads/synthetic/peak --out r.json
+  aimcsim run --chip configs/tiny.yaml --workload workloads/tiny-mlp --set core.adc.bits=4
+  aimcsim describe cco-adc
+
+Exit codes: 0 success, 1 bad input (config, workload, trace, data), 2 bad command line, 3 internal error.
+)";
+
+struct Args {
+    std::string command;
+    std::map<std::string, std::string> values;
+    std::vector<std::string> sets;
+    std::vector<std::string> positional;
+    bool quiet = false;
+};
+
+Args parse_args(const std::vector<std::string>& a) {
+    Args out;
+    if (a.empty()) throw UsageError("no command given");
+    out.command = a[0];
+    static const std::vector<std::string> with_value = {"--chip", "--workload", "--out", "--seed", "--samples",
+                                                        "--t-inference"};
+    for (std::size_t i = 1; i < a.size(); ++i) {
+        const std::string& s = a[i];
+        std::string key = s, value;
+        bool inline_value = false;
+        if (auto eq = s.find('='); s.rfind("--", 0) == 0 && eq != std::string::npos) {
+            key = s.substr(0, eq);
+            value = s.substr(eq + 1);
+            inline_value = true;
+        }
+        if (key == "-q" || key == "--quiet") {
+            out.quiet = true;
+        } else if (key == "--set") {
+            if (!inline_value) {
+                if (i + 1 >= a.size()) throw UsageError("--set needs KEY=VALUE");
+                value = a[++i];
+            }
+            out.sets.push_back(value);
+        } else if (std::find(with_value.begin(), with_value.end(), key) != with_value.end()) {
+            if (!inline_value) {
+                if (i + 1 >= a.size()) throw UsageError(key + " needs a value");
+                value = a[++i];
+            }
+            if (out.values.count(key)) throw UsageError(key + " given twice");
+            out.values[key] = value;
+        } else if (s.rfind("-", 0) == 0) {
+            throw UsageError("unknown option '" + s + "'");
+        } else {
+            out.positional.push_back(s);
+        }
+    }
+    return out;
+}
+
+std::string require(const Args& a, const std::string& key) {
+    auto it = a.values.find(key);
+    if (it == a.values.end()) throw UsageError("'" + a.command + "' needs " + key);
+    return it->second;
+}
+
+void only(const Args& a, const std::vector<std::string>& allowed, bool sets, std::size_t positional) {
+    for (const auto& [k, v] : a.values)
+        if (std::find(allowed.begin(), allowed.end(), k) == allowed.end())
+            throw UsageError("'" + a.command + "' does not take " + k);
+    if (!sets && !a.sets.empty()) throw UsageError("'" + a.command + "' does not take --set");
+    if (a.positional.size() > positional) throw UsageError("unexpected argument '" + a.positional[positional] + "'");
+}
+
+std::string si(double v, const char* unit) {
+    static const std::vector<std::pair<double, const char*>> prefixes = {
+        {1e12, "T"}, {1e9, "G"}, {1e6, "M"}, {1e3, "k"}, {1, ""}, {1e-3, "m"}, {1e-6, "u"}, {1e-9, "n"}, {1e-12, "p"}};
+    for (const auto& [f, p] : prefixes)
+        if (std::fabs(v) >= f * 0.9995) return fmt::format("{:.4g} {}{}", v / f, p, unit);
+    return fmt::format("{:.4g} {}", v, unit);
+}
+
+int cmd_validate(const Args& a) {
+    only(a, {"--chip"}, true, 0);
+    ChipConfig cfg = load_chip_config(require(a, "--chip"), a.sets);
+    PeakFigures p = peak_figures(cfg);
+    const auto& c = cfg.at("chip");
+    const auto& core = cfg.at("core");
+    std::cout << fmt::format("chip '{}' ({}): valid\n", cfg.name, cfg.file);
+    std::cout << fmt::format("  cores          {} on a {}x{} grid, clock {}\n", p.cores, c.integer("grid_cols"),
+                             c.integer("grid_rows"), si(c.real("clock"), "Hz"));
+    std::cout << fmt::format("  crossbar       {} x {} {} ({} device(s) per polarity)\n",
+                             core.child("crossbar").integer("rows"), core.child("crossbar").integer("cols"),
+                             core.child("crossbar").kind, core.child("crossbar").integer("devices_per_polarity"));
+    std::cout << fmt::format("  converters     {} {}-bit in, {} {}-bit out\n", core.child("dac").kind,
+                             core.child("dac").integer("bits"), core.child("adc").kind, core.child("adc").integer("bits"));
+    std::cout << fmt::format("  digital unit   {}\n", core.child("digital").kind);
+    std::cout << fmt::format("  interconnect   {}\n", cfg.at("interconnect").kind);
+    std::cout << fmt::format("  MVM            {} cycles latency, one every {} cycles per core\n", p.mvm_latency_cycles,
+                             p.mvm_interval_cycles);
+    std::cout << fmt::format("  peak           {:.2f} TOPS, {:.3f} W, {:.2f} TOPS/W (derived from the config)\n", p.tops,
+                             p.power_w, p.tops_per_w);
+    return 0;
+}
+
+void describe_kind(const KindDecl& k) {
+    std::cout << fmt::format("{} (kind of {}): {}\n", k.kind, k.interface, k.summary);
+    if (k.params.empty()) std::cout << "  (no parameters)\n";
+    for (const auto& p : k.params) {
+        std::string type = p.type_name();
+        std::string unit = p.unit_name();
+        std::string range = p.range_text();
+        std::cout << fmt::format("  {:<24} {:<12} {:<10} default {:<10} {}{}\n", p.name, type,
+                                 unit.empty() ? "-" : unit, p.default_text ? *p.default_text : "(required)", p.meaning,
+                                 range.empty() ? "" : " [" + range + "]");
+    }
+}
+
+int cmd_describe(const Args& a) {
+    only(a, {}, false, 1);
+    const auto& cat = Catalog::instance();
+    if (!a.positional.empty()) {
+        for (const auto& s : chip_slots())
+            for (const auto* k : cat.kinds_of(s.interface))
+                if (k->kind == a.positional[0]) {
+                    describe_kind(*k);
+                    return 0;
+                }
+        throw UsageError("unknown kind '" + a.positional[0] + "'; 'aimcsim describe' lists them");
+    }
+    std::cout << "Component kinds by config section (YAML picks one with `kind:`).\n"
+                 "Quantities take a unit: \"133 ns\", \"1 GHz\", \"0.35 pJ\", \"20 mW\", \"25 uS\", \"1 d\".\n";
+    for (const auto& s : chip_slots()) {
+        std::cout << fmt::format("\n[{}] {}: {}{}\n", s.path, s.interface, s.meaning,
+                                 s.default_kind.empty() ? "" : " (default kind: " + s.default_kind + ")");
+        for (const auto* k : cat.kinds_of(s.interface)) describe_kind(*k);
+    }
+    return 0;
+}
+
+int cmd_trace(const Args& a) {
+    only(a, {"--chip", "--workload"}, true, 0);
+    ChipConfig cfg = load_chip_config(require(a, "--chip"), a.sets);
+    std::string w = require(a, "--workload");
+    Workload wl = load_workload(w, cfg);
+    if (wl.generator == "peak") {
+        std::cout << peak_trace_text(cfg);
+    } else {
+        std::ifstream in(wl.trace.file);
+        std::cout << in.rdbuf();
+    }
+    return 0;
+}
+
+std::uint64_t parse_count(const std::string& flag, const std::string& v, long long lo) {
+    auto n = parse_integer(v);
+    if (!n || *n < lo) throw UsageError(flag + ": expected an integer >= " + std::to_string(lo) + ", got '" + v + "'");
+    return static_cast<std::uint64_t>(*n);
+}
+
+void print_summary(const nlohmann::ordered_json& r, const std::string& out) {
+    const auto& lat = r["latency"];
+    const auto& en = r["energy"];
+    const auto& ops = r["ops"];
+    const auto& acc = r["accuracy"];
+    std::cout << fmt::format("aimcsim {}: chip {} ({} cores), workload {}, {} samples, seed {}\n",
+                             r["tool"]["version"].get<std::string>(), r["chip"]["name"].get<std::string>(),
+                             r["chip"]["cores"].get<int>(), r["workload"]["name"].get<std::string>(),
+                             r["workload"]["samples"].get<std::size_t>(), r["seed"].get<std::uint64_t>());
+    std::cout << fmt::format("  {:<12} total {}  ({} cycles)   per sample {}   first sample {}\n", "latency",
+                             si(lat["total_ns"].get<double>() * 1e-9, "s"), lat["total_cycles"].get<std::uint64_t>(),
+                             si(lat["per_sample_ns"].get<double>() * 1e-9, "s"),
+                             si(lat["first_sample_ns"].get<double>() * 1e-9, "s"));
+    std::cout << fmt::format("  {:<12} {} samples/s\n", "throughput",
+                             si(r["throughput"]["samples_per_s"].get<double>(), ""));
+    std::cout << fmt::format("  {:<12} {} MVMs, {} MACs   {:.3f} TOPS   {:.3f} TOPS/W\n", "ops",
+                             ops["mvms"].get<std::uint64_t>(), ops["macs"].get<std::uint64_t>(),
+                             ops["tops"].get<double>(), ops["tops_per_w"].get<double>());
+    const double total = en["total_pj"].get<double>();
+    std::cout << fmt::format("  {:<12} total {}   per sample {}   average power {}\n", "energy", si(total * 1e-12, "J"),
+                             si(en["per_sample_pj"].get<double>() * 1e-12, "J"),
+                             si(r["power"]["average_w"].get<double>(), "W"));
+    std::string parts;
+    for (const auto& [k, v] : en["breakdown_pj"].items())
+        parts += fmt::format("{} {:.1f}%  ", k, total > 0 ? 100.0 * v.get<double>() / total : 0.0);
+    std::cout << fmt::format("  {:<12} {}\n", "breakdown", parts);
+    if (acc["top1"].is_null())
+        std::cout << fmt::format("  {:<12} n/a (the workload has no labelled network)\n", "accuracy");
+    else
+        std::cout << fmt::format("  {:<12} top-1 {:.2f}%   float reference {:.2f}%   agreement {:.2f}%   ({} samples, t = {})\n",
+                                 "accuracy", 100 * acc["top1"].get<double>(), 100 * acc["reference_top1"].get<double>(),
+                                 100 * acc["reference_agreement"].get<double>(), acc["samples"].get<std::size_t>(),
+                                 format_quantity(acc["t_inference_s"].get<double>(), Dimension::Time));
+    std::cout << fmt::format("  {:<12} {} events, {:.3f} s wall\n", "simulation", r["sim"]["events"].get<std::uint64_t>(),
+                             r["sim"]["wall_s"].get<double>());
+    if (!out.empty()) std::cout << fmt::format("  {:<12} {}\n", "report", out);
+}
+
+int cmd_run(const Args& a) {
+    only(a, {"--chip", "--workload", "--out", "--seed", "--samples", "--t-inference"}, true, 0);
+    std::string chip_file = require(a, "--chip");
+    std::string workload_path = require(a, "--workload");
+    RunOptions opt;
+    if (a.values.count("--seed")) opt.seed = parse_count("--seed", a.values.at("--seed"), 0);
+    if (a.values.count("--samples")) opt.samples = parse_count("--samples", a.values.at("--samples"), 1);
+    if (a.values.count("--t-inference")) {
+        std::string why;
+        auto t = parse_quantity(a.values.at("--t-inference"), Dimension::Time, &why);
+        if (!t || *t < 0) throw UsageError("--t-inference: " + (why.empty() ? "must not be negative" : why));
+        opt.t_inference_s = *t;
+    }
+    std::string out = a.values.count("--out") ? a.values.at("--out") : "";
+    ChipConfig cfg = load_chip_config(chip_file, a.sets);
+    Workload wl = load_workload(workload_path, cfg);
+    std::ofstream file;
+    if (!out.empty()) {
+        file.open(out, std::ios::binary | std::ios::trunc);
+        if (!file) throw InputError(out + ": cannot write the report here");
+    }
+    nlohmann::ordered_json report = simulate(cfg, wl, opt);
+    if (!out.empty()) {
+        file << report.dump(2) << "\n";
+        if (!file) throw InputError(out + ": writing the report failed");
+    }
+    if (!a.quiet) print_summary(report, out);
+    return 0;
+}
+
+}  // namespace
+
+int cli_main(const std::vector<std::string>& args) {
+    try {
+        if (args.empty() || args[0] == "--help" || args[0] == "-h" || args[0] == "help") {
+            std::cout << kUsage;
+            return args.empty() ? 2 : 0;
+        }
+        if (args[0] == "--version") {
+            std::cout << "aimcsim " << kToolVersion << "\n";
+            return 0;
+        }
+        for (const auto& s : args)
+            if (s == "--help" || s == "-h") {
+                std::cout << kUsage;
+                return 0;
+            }
+        Args a = parse_args(args);
+        if (a.command == "run") return cmd_run(a);
+        if (a.command == "validate") return cmd_validate(a);
+        if (a.command == "describe") return cmd_describe(a);
+        if (a.command == "trace") return cmd_trace(a);
+        throw UsageError("unknown command '" + a.command + "'");
+    } catch (const UsageError& e) {
+        std::cerr << "aimcsim: " << e.what() << "\n(see 'aimcsim --help')\n";
+        return 2;
+    } catch (const InputErrors& e) {
+        for (const auto& m : e.messages()) std::cerr << "error: " << m << "\n";
+        std::cerr << e.messages().size() << " error(s)\n";
+        return 1;
+    } catch (const InputError& e) {
+        std::cerr << "error: " << e.what() << "\n";
+        return 1;
+    } catch (const InternalError& e) {
+        std::cerr << "aimcsim: " << e.what() << "\nThis is a bug in aimcsim; please report it with the command line.\n";
+        return 3;
+    } catch (const std::exception& e) {
+        std::cerr << "aimcsim: internal error: " << e.what() << "\n";
+        return 3;
+    }
+}
+
+}  // namespace aimc

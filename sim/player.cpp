@@ -1,0 +1,263 @@
+#include "sim/player.hpp"
+
+#include <algorithm>
+
+#include "models/common/random.hpp"
+#include "sim/errors.hpp"
+
+namespace aimc {
+
+StreamPlayer::StreamPlayer(sc_core::sc_module_name name, const StreamTrace& stream, RunState& run)
+    : sc_core::sc_module(name), stream_(stream), run_(run), buffers_(stream.buffers.size()) {
+    if (stream.endpoint != kHostEndpoint) core_ = &run.chip->core(stream.endpoint);
+    for (const auto& op : stream.per_sample)
+        if (op.code == OpCode::Output) collects_outputs_ = true;
+    SC_METHOD(step);
+}
+
+std::uint64_t StreamPlayer::now_cycle() const {
+    return sc_core::sc_time_stamp().value() / run_.chip->geometry().cycle.value();
+}
+
+NetworkInterface& StreamPlayer::ni() { return core_ ? core_->ni() : run_.chip->host().ni(); }
+
+int StreamPlayer::endpoint_id(int trace_endpoint) const {
+    return trace_endpoint == kHostEndpoint ? run_.chip->core_count() : trace_endpoint;
+}
+
+std::string StreamPlayer::position() const {
+    std::string who = core_ ? "core " + std::to_string(core_->index())
+                            : "host stream" + (stream_.name.empty() ? "" : " " + stream_.name);
+    const auto& ops = in_setup_ ? stream_.setup : stream_.per_sample;
+    if (pc_ >= ops.size()) return who;
+    const Op& op = ops[pc_];
+    std::string s = who + " at " + run_.trace->where(op.line) + " (" + opcode_name(op.code) + ")";
+    if (!in_setup_) s += ", sample " + std::to_string(sample_);
+    return s;
+}
+
+void StreamPlayer::fail(const Op& op, const std::string& msg) const {
+    throw InputError(run_.trace->where(op.line) + ": " + opcode_name(op.code) + ": " + msg);
+}
+
+void StreamPlayer::step() {
+    ++run_.events;
+    if (finished_ || run_.error) return;
+    try {
+        const std::uint64_t now = now_cycle();
+        while (true) {
+            if (in_setup_ && pc_ == stream_.setup.size()) {
+                in_setup_ = false;
+                pc_ = 0;
+                if (stream_.per_sample.empty()) sample_ = run_.samples;
+            }
+            if (!in_setup_ && (sample_ >= run_.samples || stream_.per_sample.empty())) {
+                finished_ = true;
+                run_.end_cycle = std::max(run_.end_cycle, now);
+                return;
+            }
+            const Op& op = in_setup_ ? stream_.setup[pc_] : stream_.per_sample[pc_];
+            Outcome r = execute(op, now);
+            if (r.kind == Wait::Until) {
+                next_trigger((r.cycle - now) * run_.chip->geometry().cycle);
+                return;
+            }
+            if (r.kind == Wait::Event) {
+                next_trigger(*r.event);
+                return;
+            }
+            run_.end_cycle = std::max(run_.end_cycle, r.done);
+            if (in_setup_) {
+                ++pc_;
+                continue;
+            }
+            if (!sample_started_) {
+                sample_started_ = true;
+                sample_first_ = now;
+                sample_last_ = now;
+            }
+            sample_last_ = std::max(sample_last_, r.done);
+            if (++pc_ == stream_.per_sample.size()) {
+                auto& st = run_.sample_start[sample_];
+                auto& en = run_.sample_end[sample_];
+                st = std::min(st, sample_first_);
+                en = std::max(en, sample_last_);
+                if (collects_outputs_ && ++run_.host_outputs_per_sample[sample_] == run_.host_output_streams) {
+                    ++run_.chip->host().samples_done;
+                    run_.chip->host().sample_done.notify(sc_core::SC_ZERO_TIME);
+                }
+                pc_ = 0;
+                ++sample_;
+                sample_started_ = false;
+            }
+        }
+    } catch (const InputError& e) {
+        run_.error = e.what();
+        sc_core::sc_stop();
+    }
+}
+
+StreamPlayer::Outcome StreamPlayer::execute(const Op& op, std::uint64_t now) {
+    const std::uint64_t word_bytes = (run_.chip->word_bits() + 7) / 8;
+    switch (op.code) {
+        case OpCode::Program: {
+            WeightTile tile;
+            const Crossbar& xb = core_->crossbar();
+            if (op.file == "random") {
+                tile.rows = op.rows.size();
+                tile.cols = op.cols.size();
+                CounterRng rng(run_.seed, (static_cast<std::uint64_t>(core_->index()) << 32) | 1u);
+                tile.w.resize(tile.rows * tile.cols);
+                for (std::size_t i = 0; i < tile.w.size(); ++i) tile.w[i] = static_cast<float>(rng.symmetric(op.seed, i));
+            } else {
+                const NpyArray& m = run_.files.at(op.file);
+                Range rows = op.rows.set ? op.rows : Range{0, m.shape[0], true};
+                Range cols = op.cols.set ? op.cols : Range{0, m.shape[1], true};
+                if (rows.end > m.shape[0] || cols.end > m.shape[1])
+                    fail(op, "rows " + std::to_string(rows.begin) + ":" + std::to_string(rows.end) + ", cols " +
+                                 std::to_string(cols.begin) + ":" + std::to_string(cols.end) + " lie outside the " +
+                                 std::to_string(m.shape[0]) + "x" + std::to_string(m.shape[1]) + " matrix in " + op.file);
+                tile.rows = rows.size();
+                tile.cols = cols.size();
+                tile.w.resize(tile.rows * tile.cols);
+                for (std::size_t r = 0; r < tile.rows; ++r)
+                    for (std::size_t c = 0; c < tile.cols; ++c)
+                        tile.w[r * tile.cols + c] = static_cast<float>(m.data[(rows.begin + r) * m.shape[1] + cols.begin + c]);
+            }
+            if (tile.rows > xb.rows() || tile.cols > xb.cols())
+                fail(op, "a " + std::to_string(tile.rows) + "x" + std::to_string(tile.cols) + " tile does not fit the " +
+                             std::to_string(xb.rows()) + "x" + std::to_string(xb.cols()) + " crossbar");
+            core_->program(tile);
+            return done(now);
+        }
+        case OpCode::Fill: {
+            Buffer& b = buf(op.buf);
+            b.data.resize(op.len);
+            CounterRng rng(run_.seed, (static_cast<std::uint64_t>(endpoint_id(stream_.endpoint)) << 32) | 2u);
+            for (std::size_t i = 0; i < op.len; ++i)
+                b.data[i] = op.has_value ? static_cast<float>(op.value) : static_cast<float>(rng.symmetric(op.seed, i));
+            b.ready = now;
+            return done(now);
+        }
+        case OpCode::Input: {
+            const Workload& w = *run_.workload;
+            if (!w.inputs) fail(op, "the workload has no data.inputs");
+            HostPort& host = run_.chip->host();
+            if (run_.host_collects && sample_ >= host.samples_done + host.samples_in_flight()) return on(host.sample_done);
+            if (host.port_free() > now) return until(host.port_free());
+            const std::size_t f = w.input_features();
+            Range cols = op.cols.set ? op.cols : Range{0, f, true};
+            if (cols.end > f) fail(op, "cols " + std::to_string(cols.begin) + ":" + std::to_string(cols.end) +
+                                           " exceed the " + std::to_string(f) + " input features");
+            const std::size_t row = sample_ % w.inputs->shape[0];
+            Buffer& b = buf(op.buf);
+            b.data.resize(cols.size());
+            for (std::size_t i = 0; i < cols.size(); ++i) b.data[i] = static_cast<float>(w.inputs->data[row * f + cols.begin + i]);
+            b.ready = host.transfer(cols.size() * word_bytes, now);
+            return done(b.ready);
+        }
+        case OpCode::Output: {
+            Buffer& b = buf(op.buf);
+            HostPort& host = run_.chip->host();
+            std::uint64_t start = std::max(b.ready, host.port_free());
+            if (start > now) return until(start);
+            auto& out = run_.outputs[sample_];
+            out.insert(out.end(), b.data.begin(), b.data.end());
+            return done(host.transfer(b.data.size() * word_bytes, now));
+        }
+        case OpCode::Mvm: {
+            Buffer& in = buf(op.in);
+            std::uint64_t start = std::max(in.ready, core_->mvm_load_free());
+            if (start > now) return until(start);
+            const std::size_t rows = core_->crossbar().tile_rows();
+            if (rows == 0) fail(op, "no weights programmed on core " + std::to_string(core_->index()));
+            if (in.data.size() != rows)
+                fail(op, "in=" + name_of(op.in) + " has " + std::to_string(in.data.size()) +
+                             " elements but the programmed tile has " + std::to_string(rows) + " rows");
+            Buffer& out = buf(op.out);
+            out.ready = core_->mvm(in.data, out.data, now);
+            return done(out.ready);
+        }
+        case OpCode::Nmpu: {
+            // Scheduled ahead without sleeping: the digital unit is local to the core, so its start
+            // (operands ready, unit free) is known now and nothing else can change it.
+            Buffer& in = buf(op.in);
+            std::uint64_t start = std::max({now, in.ready, core_->digital_free()});
+            if (op.add >= 0) start = std::max(start, buf(op.add).ready);
+            DigitalOp d;
+            d.relu = op.relu;
+            const std::size_t n = in.data.size();
+            if (op.add >= 0) {
+                if (buf(op.add).data.size() != n)
+                    fail(op, "add=" + name_of(op.add) + " has " + std::to_string(buf(op.add).data.size()) +
+                                 " elements, in=" + name_of(op.in) + " has " + std::to_string(n));
+                d.add = buf(op.add).data.data();
+            }
+            std::vector<float> bias;
+            if (!op.file.empty()) {
+                const NpyArray& b = run_.files.at(op.file);
+                Range cols = op.cols.set ? op.cols : Range{0, b.size(), true};
+                if (cols.end > b.size())
+                    fail(op, "cols " + std::to_string(cols.begin) + ":" + std::to_string(cols.end) + " exceed the " +
+                                 std::to_string(b.size()) + " values in " + op.file);
+                if (cols.size() != n)
+                    fail(op, "the bias slice has " + std::to_string(cols.size()) + " values, in=" + name_of(op.in) +
+                                 " has " + std::to_string(n));
+                bias.resize(n);
+                for (std::size_t i = 0; i < n; ++i) bias[i] = static_cast<float>(b.data[cols.begin + i]);
+                d.bias = bias.data();
+            }
+            Buffer& out = buf(op.out);
+            std::vector<float> result;
+            out.ready = core_->nmpu(d, in.data, result, start);
+            out.data = std::move(result);
+            return done(out.ready);
+        }
+        case OpCode::Send: {
+            Buffer& b = buf(op.buf);
+            NetworkInterface& port = ni();
+            std::uint64_t start = std::max(b.ready, port.free_at);
+            if (start > now) return until(start);
+            const int dst = endpoint_id(op.peer);
+            if (dst > run_.chip->core_count())
+                fail(op, "core " + std::to_string(op.peer) + " does not exist: the chip has " +
+                             std::to_string(run_.chip->core_count()) + " cores");
+            Message m;
+            m.src = port.id();
+            m.dst = dst;
+            m.tag = op.tag;
+            m.payload = b.data;
+            m.bits = b.data.size() * run_.chip->word_bits();
+            port.free_at = run_.chip->interconnect().inject(std::move(m), now);
+            return done(now);
+        }
+        case OpCode::Recv: {
+            const int src = endpoint_id(op.peer);
+            if (src > run_.chip->core_count())
+                fail(op, "core " + std::to_string(op.peer) + " does not exist: the chip has " +
+                             std::to_string(run_.chip->core_count()) + " cores");
+            NetworkInterface& port = ni();
+            Message* m = port.peek(src, op.tag);
+            if (!m) return on(port.arrived);
+            if (m->arrival_cycle > now) return until(m->arrival_cycle);
+            Message got = port.pop(src, op.tag);
+            Buffer& b = buf(op.buf);
+            b.data = std::move(got.payload);
+            b.ready = got.arrival_cycle;
+            return done(got.arrival_cycle);
+        }
+        case OpCode::Barrier: {
+            BarrierState& bs = run_.barriers[static_cast<std::size_t>(op.barrier)];
+            if (!barrier_waiting_) {
+                barrier_waiting_ = barrier_generation_[op.barrier]++;
+                if (++bs.arrived[*barrier_waiting_] == bs.participants) bs.released.notify(sc_core::SC_ZERO_TIME);
+            }
+            if (bs.arrived[*barrier_waiting_] < bs.participants) return on(bs.released);
+            barrier_waiting_.reset();
+            return done(now);
+        }
+    }
+    return done(now);
+}
+
+}  // namespace aimc

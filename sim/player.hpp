@@ -1,0 +1,95 @@
+// The trace player: one SystemC process per trace stream. Operations issue in order; each waits
+// until the buffers it reads are ready and its resource is free, then the block it runs on
+// computes when its result will be ready. The process sleeps until the next thing can happen
+// (a cycle count or a message arrival); it never ticks a clock.
+#pragma once
+
+#include <systemc>
+
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "models/chip/chip.hpp"
+#include "sim/trace.hpp"
+#include "sim/workload.hpp"
+
+namespace aimc {
+
+// Barriers by name: the k-th arrival of every participating stream releases generation k.
+struct BarrierState {
+    int participants = 0;
+    std::map<std::uint64_t, int> arrived;  // generation -> streams arrived
+    sc_core::sc_event released;
+};
+
+// What all players of one run share.
+struct RunState {
+    const Trace* trace = nullptr;
+    const Workload* workload = nullptr;
+    Chip* chip = nullptr;
+    std::uint64_t seed = 1;
+    std::size_t samples = 1;
+    std::map<std::string, NpyArray> files;  // weight and bias files by path, loaded once
+    std::vector<BarrierState> barriers;
+    std::vector<std::vector<float>> outputs;  // per sample: the host's output vectors, concatenated
+    std::vector<std::uint64_t> sample_start, sample_end;  // cycles, over all streams
+    std::uint64_t events = 0;                             // process activations
+    std::uint64_t end_cycle = 0;
+    bool host_collects = false;  // some host stream has output ops (enables the in-flight window)
+    int host_output_streams = 0;
+    std::vector<int> host_outputs_per_sample;  // streams done with sample k's outputs
+    std::optional<std::string> error;  // the first input error raised inside a process
+};
+
+class StreamPlayer : public sc_core::sc_module {
+public:
+    SC_HAS_PROCESS(StreamPlayer);
+    StreamPlayer(sc_core::sc_module_name name, const StreamTrace& stream, RunState& run);
+
+    bool finished() const { return finished_; }
+    // "core 3 at trace.txt:12 (recv), sample 4" for deadlock reports.
+    std::string position() const;
+
+private:
+    struct Buffer {
+        std::vector<float> data;
+        std::uint64_t ready = 0;
+    };
+    enum class Wait { None, Until, Event };
+    struct Outcome {
+        Wait kind = Wait::None;
+        std::uint64_t cycle = 0;
+        const sc_core::sc_event* event = nullptr;
+        std::uint64_t done = 0;  // cycle at which the op's effect is complete (Wait::None)
+    };
+
+    void step();
+    Outcome execute(const Op& op, std::uint64_t now);
+    Outcome until(std::uint64_t cycle) const { return {Wait::Until, cycle, nullptr, 0}; }
+    Outcome on(const sc_core::sc_event& e) const { return {Wait::Event, 0, &e, 0}; }
+    Outcome done(std::uint64_t cycle) const { return {Wait::None, 0, nullptr, cycle}; }
+    [[noreturn]] void fail(const Op& op, const std::string& msg) const;
+    std::uint64_t now_cycle() const;
+    Buffer& buf(int id) { return buffers_[static_cast<std::size_t>(id)]; }
+    NetworkInterface& ni();
+    int endpoint_id(int trace_endpoint) const;
+    const std::string& name_of(int buffer) const { return stream_.buffers[static_cast<std::size_t>(buffer)]; }
+
+    const StreamTrace& stream_;
+    RunState& run_;
+    AimcCore* core_ = nullptr;  // null for host streams
+    bool collects_outputs_ = false;
+    std::vector<Buffer> buffers_;
+    std::map<int, std::uint64_t> barrier_generation_;  // barrier -> next generation
+    std::optional<std::uint64_t> barrier_waiting_;      // generation this stream waits for
+    bool in_setup_ = true;
+    std::size_t pc_ = 0, sample_ = 0;
+    std::uint64_t sample_first_ = 0, sample_last_ = 0;
+    bool sample_started_ = false;
+    bool finished_ = false;
+};
+
+}  // namespace aimc

@@ -1,0 +1,251 @@
+#include "sim/simulation.hpp"
+
+#include <chrono>
+#include <limits>
+
+#include "models/chip/chip.hpp"
+#include "sim/errors.hpp"
+#include "sim/player.hpp"
+#include "sim/registry.hpp"
+
+namespace aimc {
+
+namespace {
+
+const bool run_kind_registered = [] {
+    Catalog::instance().add_kind(KindDecl{
+        "run", "run", "run options (the command line overrides them)",
+        {ParamDecl::integer("seed", 1, 0, std::numeric_limits<long long>::max(),
+                            "seed of every random stream (key of the counter-based generator)", ""),
+         ParamDecl::quantity("t_inference", Dimension::Time, std::string("0 s"), 0, 3.2e9,
+                             "time between weight programming and inference (device drift)")}});
+    return true;
+}();
+
+void load_files(RunState& run, const Trace& trace) {
+    for (const auto& s : trace.streams)
+        for (const auto* ops : {&s.setup, &s.per_sample})
+            for (const auto& op : *ops) {
+                if (op.file.empty() || op.file == "random" || run.files.count(op.file)) continue;
+                try {
+                    NpyArray a = read_npy(op.file);
+                    if (op.code == OpCode::Program && a.shape.size() != 2)
+                        throw InputError(op.file + ": expected a 2-D (inputs, outputs) matrix");
+                    run.files.emplace(op.file, std::move(a));
+                } catch (const InputError& e) {
+                    throw InputError(trace.where(op.line) + ": " + opcode_name(op.code) + ": " + e.what());
+                }
+            }
+}
+
+double ns(std::uint64_t cycles, double clock_hz) { return static_cast<double>(cycles) * 1e9 / clock_hz; }
+
+}  // namespace
+
+PeakFigures peak_figures(const ChipConfig& cfg) {
+    ChipGeometry g = chip_geometry(cfg);
+    const auto& core = cfg.at("core");
+    auto dac = Factory<Dac>::create(core.child("dac"));
+    auto adc = Factory<Adc>::create(core.child("adc"));
+    auto xb = Factory<Crossbar>::create(core.child("crossbar"));
+    auto du = Factory<DigitalUnit>::create(core.child("digital"));
+    MvmCoreTiming t;
+    t.clock_hz = g.clock_hz;
+    t.dac_bits = static_cast<std::uint64_t>(dac->bits());
+    t.adc_bits = static_cast<std::uint64_t>(adc->bits());
+    t.input_bus_bits = static_cast<std::uint64_t>(core.integer("input_bus_bits"));
+    t.output_bus_bits = static_cast<std::uint64_t>(core.integer("output_bus_bits"));
+    t.integration_s = dac->integration_time();
+    t.conversion_s = adc->conversion_time();
+    t.input_double_buffered = core.boolean("input_double_buffered");
+    MvmPhases p = mvm_phases(t, MvmShape{xb->rows(), xb->cols()});
+    // Steady state of back-to-back MVMs: the slowest stage sets the interval.
+    MvmPipeline pipe(t.input_double_buffered);
+    std::uint64_t prev = 0, interval = 0;
+    for (int i = 0; i < 4; ++i) {
+        auto s = pipe.issue(0, p);
+        if (i > 0) interval = s.done - prev;
+        prev = s.done;
+    }
+    interval = std::max(interval, du->occupancy_cycles(xb->cols(), 1));
+    PeakFigures f;
+    f.cores = g.grid_cols * g.grid_rows;
+    f.mvm_latency_cycles = p.latency();
+    f.mvm_interval_cycles = interval;
+    const double t_mvm = static_cast<double>(interval) / g.clock_hz;
+    const double ops = 2.0 * static_cast<double>(xb->rows() * xb->cols()) * f.cores;
+    f.tops = ops / t_mvm / 1e12;
+    const double e_core = static_cast<double>(xb->rows()) * dac->energy_per_conversion() +
+                          static_cast<double>(xb->rows() * xb->cols()) * xb->energy_per_mac() +
+                          static_cast<double>(xb->cols()) * adc->energy_per_conversion() +
+                          static_cast<double>(xb->cols()) * du->energy_per_lane_op();
+    const double router_static =
+        cfg.at("interconnect").decl->param("router_static_power") ? cfg.at("interconnect").real("router_static_power") : 0.0;
+    const double p_static = cfg.at("chip").real("static_power") + f.cores * (core.real("static_power") + router_static);
+    f.power_w = e_core * f.cores / t_mvm + p_static;
+    f.tops_per_w = f.tops / f.power_w;
+    return f;
+}
+
+nlohmann::ordered_json simulate(const ChipConfig& cfg, const Workload& workload, const RunOptions& opt) {
+    const auto wall_start = std::chrono::steady_clock::now();
+    sc_core::sc_report_handler::set_actions("/IEEE_Std_1666/deprecated", sc_core::SC_DO_NOTHING);
+    sc_core::sc_report_handler::set_actions(sc_core::SC_INFO, sc_core::SC_DO_NOTHING);
+
+    RunState run;
+    run.trace = &workload.trace;
+    run.workload = &workload;
+    run.seed = opt.seed ? *opt.seed : static_cast<std::uint64_t>(cfg.at("run").integer("seed"));
+    run.samples = opt.samples ? *opt.samples : workload.default_samples;
+    const double t_inference = opt.t_inference_s ? *opt.t_inference_s : cfg.at("run").real("t_inference");
+    load_files(run, workload.trace);
+
+    Chip chip("chip", cfg);
+    run.chip = &chip;
+    const int cores = chip.core_count();
+    for (const auto& s : workload.trace.streams)
+        if (s.endpoint != kHostEndpoint && s.endpoint >= cores)
+            throw InputError(workload.trace.where(s.line) + ": core " + std::to_string(s.endpoint) +
+                             " does not exist: the chip has " + std::to_string(cores) + " cores (0.." +
+                             std::to_string(cores - 1) + ")");
+    run.barriers = std::vector<BarrierState>(workload.trace.barriers.size());
+    for (const auto& s : workload.trace.streams) {
+        std::vector<bool> has(workload.trace.barriers.size(), false);
+        bool outputs = false;
+        for (const auto* ops : {&s.setup, &s.per_sample})
+            for (const auto& op : *ops) {
+                if (op.code == OpCode::Barrier) has[static_cast<std::size_t>(op.barrier)] = true;
+                if (op.code == OpCode::Output) outputs = true;
+            }
+        for (std::size_t b = 0; b < has.size(); ++b) run.barriers[b].participants += has[b] ? 1 : 0;
+        if (outputs) {
+            run.host_collects = true;
+            ++run.host_output_streams;
+        }
+    }
+    run.outputs.assign(run.samples, {});
+    run.sample_start.assign(run.samples, std::numeric_limits<std::uint64_t>::max());
+    run.sample_end.assign(run.samples, 0);
+    run.host_outputs_per_sample.assign(run.samples, 0);
+
+    std::vector<std::unique_ptr<StreamPlayer>> players;
+    for (const auto& s : workload.trace.streams) {
+        std::string name = s.endpoint == kHostEndpoint ? "host_stream" + (s.name.empty() ? "" : "_" + s.name)
+                                                       : "core" + std::to_string(s.endpoint) + "_sequencer";
+        players.push_back(std::make_unique<StreamPlayer>(name.c_str(), s, run));
+    }
+
+    sc_core::sc_start();
+    if (run.error) throw InputError(*run.error);
+    std::vector<std::string> stuck;
+    for (const auto& p : players)
+        if (!p->finished()) stuck.push_back("  " + p->position());
+    if (!stuck.empty()) {
+        std::string msg = workload.trace.file + ": deadlock: no event is left but these streams are still waiting:";
+        for (const auto& s : stuck) msg += "\n" + s;
+        throw InputError(msg);
+    }
+
+    // ---- Report ----
+    const ChipGeometry& g = chip.geometry();
+    const std::uint64_t total_cycles = run.end_cycle;
+    const double total_s = static_cast<double>(total_cycles) / g.clock_hz;
+
+    EnergyBreakdown e;
+    std::uint64_t mvms = 0, macs = 0;
+    for (int i = 0; i < cores; ++i) {
+        chip.core(i).add_energy(e);
+        mvms += chip.core(i).mvms();
+        macs += chip.core(i).macs();
+    }
+    e.interconnect = chip.interconnect().dynamic_energy();
+    e.memory = chip.host().energy();
+    e.static_ = chip.total_static_power() * total_s;
+    const double total_j = e.total();
+
+    nlohmann::ordered_json r;
+    r["schema_version"] = kReportSchemaVersion;
+    r["tool"] = {{"name", "aimcsim"}, {"version", kToolVersion}};
+    r["chip"] = {{"name", cfg.name}, {"file", cfg.file}, {"cores", cores}};
+    r["workload"] = {{"name", workload.name}, {"path", workload.file}, {"samples", run.samples}};
+    r["seed"] = run.seed;
+
+    double sum_latency = 0, max_latency = 0;
+    for (std::size_t k = 0; k < run.samples; ++k) {
+        double l = run.sample_end[k] >= run.sample_start[k] ? ns(run.sample_end[k] - run.sample_start[k], g.clock_hz) : 0;
+        sum_latency += l;
+        max_latency = std::max(max_latency, l);
+    }
+    const bool sampled = run.samples > 0 && run.sample_start[0] != std::numeric_limits<std::uint64_t>::max();
+    auto& lat = r["latency"];
+    lat["total_ns"] = ns(total_cycles, g.clock_hz);
+    lat["total_cycles"] = total_cycles;
+    lat["per_sample_ns"] = sampled ? sum_latency / static_cast<double>(run.samples) : 0.0;
+    lat["first_sample_ns"] = sampled ? ns(run.sample_end[0] - run.sample_start[0], g.clock_hz) : 0.0;
+    lat["max_sample_ns"] = max_latency;
+    r["throughput"]["samples_per_s"] = total_s > 0 ? static_cast<double>(run.samples) / total_s : 0.0;
+
+    auto& en = r["energy"];
+    en["total_pj"] = total_j * 1e12;
+    en["per_sample_pj"] = run.samples ? total_j * 1e12 / static_cast<double>(run.samples) : 0.0;
+    en["breakdown_pj"] = {{"dac", e.dac * 1e12},         {"crossbar", e.crossbar * 1e12},
+                          {"adc", e.adc * 1e12},         {"nmpu", e.nmpu * 1e12},
+                          {"interconnect", e.interconnect * 1e12}, {"memory", e.memory * 1e12},
+                          {"static", e.static_ * 1e12}};
+    // total_pj is recomputed from the printed parts so that they add up to it exactly.
+    double sum_pj = 0;
+    for (const auto& [k, v] : en["breakdown_pj"].items()) sum_pj += v.get<double>();
+    en["total_pj"] = sum_pj;
+    r["power"]["average_w"] = total_s > 0 ? total_j / total_s : 0.0;
+
+    auto& ops = r["ops"];
+    ops["mvms"] = mvms;
+    ops["macs"] = macs;
+    ops["network_macs"] = workload.has_network()
+                              ? nlohmann::ordered_json(workload.network_macs_per_sample() * run.samples)
+                              : nlohmann::ordered_json(nullptr);
+    ops["tops"] = total_s > 0 ? 2.0 * static_cast<double>(macs) / total_s / 1e12 : 0.0;
+    ops["tops_per_w"] = total_j > 0 ? 2.0 * static_cast<double>(macs) / total_j / 1e12 : 0.0;
+
+    auto& acc = r["accuracy"];
+    if (workload.has_network() && run.host_collects) {
+        std::size_t correct = 0, ref_correct = 0, agree = 0;
+        for (std::size_t k = 0; k < run.samples; ++k) {
+            const std::size_t row = k % workload.inputs->shape[0];
+            std::vector<double> y(run.outputs[k].begin(), run.outputs[k].end());
+            const auto ref = workload.reference_logits(row);
+            if (y.size() != ref.size())
+                throw InputError(workload.trace.file + ": sample " + std::to_string(k) + ": the host collected " +
+                                 std::to_string(y.size()) + " outputs, the network has " + std::to_string(ref.size()));
+            const auto label = static_cast<std::size_t>(workload.labels[row]);
+            const std::size_t pred = argmax(y), ref_pred = argmax(ref);
+            correct += pred == label;
+            ref_correct += ref_pred == label;
+            agree += pred == ref_pred;
+        }
+        const double n = static_cast<double>(run.samples);
+        acc["top1"] = static_cast<double>(correct) / n;
+        acc["reference_top1"] = static_cast<double>(ref_correct) / n;
+        acc["reference_agreement"] = static_cast<double>(agree) / n;
+        acc["samples"] = run.samples;
+    } else {
+        acc["top1"] = nullptr;
+        acc["reference_top1"] = nullptr;
+        acc["reference_agreement"] = nullptr;
+        acc["samples"] = 0;
+    }
+    acc["t_inference_s"] = t_inference;
+
+    nlohmann::ordered_json core_stats = nlohmann::ordered_json::array();
+    for (int i = 0; i < cores; ++i) core_stats.push_back(chip.core(i).stats(total_cycles));
+    r["cores"] = core_stats;
+    r["interconnect"] = chip.interconnect().stats(total_cycles);
+    r["host"] = chip.host().stats(total_cycles);
+    r["config"] = cfg.resolved_json();
+    r["sim"]["events"] = run.events;
+    r["sim"]["wall_s"] =
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - wall_start).count();
+    return r;
+}
+
+}  // namespace aimc

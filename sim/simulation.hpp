@@ -1,0 +1,37 @@
+// One timed run: chip + workload -> report.
+#pragma once
+
+#include <cstdint>
+#include <nlohmann/json.hpp>
+#include <optional>
+#include <string>
+
+#include "sim/config.hpp"
+#include "sim/workload.hpp"
+
+namespace aimc {
+
+struct RunOptions {
+    std::optional<std::uint64_t> seed;       // overrides run.seed
+    std::optional<std::size_t> samples;      // overrides the workload's samples
+    std::optional<double> t_inference_s;     // overrides run.t_inference
+};
+
+inline constexpr const char* kToolVersion = "0.1.0";
+inline constexpr int kReportSchemaVersion = 1;
+
+// Elaborates the chip, plays the workload's trace and returns the report (see docs/report.md).
+// Throws InputError for problems found while running (a malformed operation, a deadlock).
+// SystemC can elaborate once per process: call this at most once.
+nlohmann::ordered_json simulate(const ChipConfig& chip, const Workload& workload, const RunOptions& options);
+
+// Peak figures derived from the configuration alone: every core running back-to-back MVMs over
+// its whole crossbar (for `aimcsim validate`).
+struct PeakFigures {
+    int cores;
+    std::uint64_t mvm_latency_cycles, mvm_interval_cycles;
+    double tops, power_w, tops_per_w;
+};
+PeakFigures peak_figures(const ChipConfig& chip);
+
+}  // namespace aimc

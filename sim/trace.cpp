@@ -1,0 +1,296 @@
+#include "sim/trace.hpp"
+
+#include <algorithm>
+#include <filesystem>
+#include <fstream>
+#include <map>
+#include <set>
+#include <sstream>
+
+#include "sim/errors.hpp"
+#include "sim/units.hpp"
+
+namespace aimc {
+
+const char* opcode_name(OpCode c) {
+    switch (c) {
+        case OpCode::Program: return "program";
+        case OpCode::Fill: return "fill";
+        case OpCode::Input: return "input";
+        case OpCode::Output: return "output";
+        case OpCode::Mvm: return "mvm";
+        case OpCode::Nmpu: return "nmpu";
+        case OpCode::Send: return "send";
+        case OpCode::Recv: return "recv";
+        case OpCode::Barrier: return "barrier";
+    }
+    return "?";
+}
+
+namespace {
+
+struct OpSpec {
+    OpCode code;
+    const char* name;
+    std::vector<std::string> required, optional, flags;
+    bool host, core, setup_only;
+};
+
+const std::vector<OpSpec>& op_specs() {
+    static const std::vector<OpSpec> specs = {
+        {OpCode::Program, "program", {"matrix"}, {"rows", "cols", "seed"}, {}, false, true, true},
+        {OpCode::Fill, "fill", {"buf", "len"}, {"value", "seed"}, {}, true, true, true},
+        {OpCode::Input, "input", {"buf"}, {"cols"}, {}, true, false, false},
+        {OpCode::Output, "output", {"buf"}, {}, {}, true, false, false},
+        {OpCode::Mvm, "mvm", {"in", "out"}, {}, {}, false, true, false},
+        {OpCode::Nmpu, "nmpu", {"in", "out"}, {"add", "bias", "cols"}, {"relu"}, false, true, false},
+        {OpCode::Send, "send", {"to", "buf"}, {"tag"}, {}, true, true, false},
+        {OpCode::Recv, "recv", {"from", "buf"}, {"tag"}, {}, true, true, false},
+        {OpCode::Barrier, "barrier", {"name"}, {}, {}, true, true, false},
+    };
+    return specs;
+}
+
+class Parser {
+public:
+    Parser(const std::string& name, const std::string& dir) {
+        trace_.file = name;
+        trace_.dir = dir;
+    }
+
+    Trace run(const std::string& text) {
+        std::istringstream in(text);
+        std::string raw;
+        bool header = false;
+        while (std::getline(in, raw)) {
+            ++line_;
+            if (line_ > 10'000'000) fail("more than 10 million lines");
+            std::string l = raw.substr(0, raw.find('#'));
+            std::vector<std::string> tok = split(l);
+            if (tok.empty()) continue;
+            if (!header) {
+                if (tok[0] != "aimcsim-trace" || tok.size() != 2)
+                    fail("expected the header 'aimcsim-trace 1' as the first line");
+                if (tok[1] != "1") fail("unsupported trace version '" + tok[1] + "'; this build reads version 1");
+                header = true;
+                continue;
+            }
+            if (tok[0] == "stream") {
+                start_stream(tok);
+                continue;
+            }
+            if (trace_.streams.empty()) fail("operation '" + tok[0] + "' before any 'stream' line");
+            if (tok[0] == "sample") {
+                if (tok.size() != 1) fail("'sample' takes no attributes");
+                if (in_sample_) fail("second 'sample' line in this stream (first at line " + std::to_string(sample_line_) + ")");
+                in_sample_ = true;
+                sample_line_ = line_;
+                continue;
+            }
+            op(tok);
+        }
+        if (!header) fail("empty trace: expected the header 'aimcsim-trace 1'");
+        return std::move(trace_);
+    }
+
+private:
+    Trace trace_;
+    int line_ = 0;
+    bool in_sample_ = false;
+    int sample_line_ = 0;
+    std::set<std::pair<int, std::string>> seen_streams_;
+    std::set<int> written_;  // buffers of the current stream written so far
+
+    [[noreturn]] void fail(const std::string& msg) const { throw InputError(trace_.where(line_) + ": " + msg); }
+
+    static std::vector<std::string> split(const std::string& s) {
+        std::vector<std::string> out;
+        std::istringstream ss(s);
+        std::string t;
+        while (ss >> t) out.push_back(t);
+        return out;
+    }
+
+    StreamTrace& stream() { return trace_.streams.back(); }
+
+    void start_stream(const std::vector<std::string>& tok) {
+        StreamTrace s;
+        s.line = line_;
+        if ((tok.size() == 2 || tok.size() == 3) && tok[1] == "host") {
+            s.endpoint = kHostEndpoint;
+            if (tok.size() == 3) s.name = tok[2];
+        } else if (tok.size() == 3 && tok[1] == "core") {
+            s.endpoint = static_cast<int>(index(tok[2], "core index"));
+        } else {
+            fail("expected 'stream host [NAME]' or 'stream core N'");
+        }
+        if (!seen_streams_.insert({s.endpoint, s.name}).second)
+            fail("second stream for " + std::string(s.endpoint == kHostEndpoint
+                                                        ? "the host" + (s.name.empty() ? "" : " named " + s.name)
+                                                        : "core " + tok[2]));
+        trace_.streams.push_back(std::move(s));
+        in_sample_ = false;
+        written_.clear();
+    }
+
+    std::size_t index(const std::string& text, const std::string& what) const {
+        auto v = parse_integer(text);
+        if (!v || *v < 0 || *v > 1'000'000'000) fail(what + ": expected a non-negative integer, got '" + text + "'");
+        return static_cast<std::size_t>(*v);
+    }
+
+    Range range(const std::string& text, const std::string& key) const {
+        auto colon = text.find(':');
+        if (colon == std::string::npos) fail(key + "=" + text + ": expected a range A:B");
+        Range r;
+        r.begin = index(text.substr(0, colon), key + " start");
+        r.end = index(text.substr(colon + 1), key + " end");
+        if (r.end <= r.begin) fail(key + "=" + text + ": empty range (end must be greater than start)");
+        r.set = true;
+        return r;
+    }
+
+    int buffer(const std::string& name, bool write) {
+        auto& names = stream().buffers;
+        auto it = std::find(names.begin(), names.end(), name);
+        int id = static_cast<int>(it - names.begin());
+        if (it == names.end()) names.push_back(name);
+        if (write) {
+            written_.insert(id);
+        } else if (!written_.count(id)) {
+            fail("buffer '" + name + "' is read before any operation of this stream writes it");
+        }
+        return id;
+    }
+
+    static int intern(std::vector<std::string>& table, const std::string& s) {
+        auto it = std::find(table.begin(), table.end(), s);
+        if (it != table.end()) return static_cast<int>(it - table.begin());
+        table.push_back(s);
+        return static_cast<int>(table.size() - 1);
+    }
+
+    int endpoint(const std::string& text, const std::string& key) const {
+        if (text == "host") return kHostEndpoint;
+        return static_cast<int>(index(text, key + " (a core index or 'host')"));
+    }
+
+    std::string path(const std::string& file) const {
+        if (file == "random") return file;
+        return (std::filesystem::path(trace_.dir) / file).string();
+    }
+
+    void op(const std::vector<std::string>& tok) {
+        const OpSpec* spec = nullptr;
+        for (const auto& s : op_specs())
+            if (tok[0] == s.name) spec = &s;
+        if (!spec) {
+            std::string known;
+            for (const auto& s : op_specs()) known += std::string(known.empty() ? "" : ", ") + s.name;
+            fail("unknown operation '" + tok[0] + "'; expected one of: sample, " + known);
+        }
+        bool host = stream().endpoint == kHostEndpoint;
+        if (host && !spec->host) fail("'" + tok[0] + "' is a core operation; the host stream cannot run it");
+        if (!host && !spec->core) fail("'" + tok[0] + "' is a host operation; a core stream cannot run it");
+        if (spec->setup_only && in_sample_) fail("'" + tok[0] + "' belongs in the setup section, before 'sample'");
+
+        std::map<std::string, std::string> attr;
+        std::set<std::string> flags;
+        for (size_t i = 1; i < tok.size(); ++i) {
+            auto eq = tok[i].find('=');
+            std::string key = tok[i].substr(0, eq);
+            bool known_attr = std::count(spec->required.begin(), spec->required.end(), key) ||
+                              std::count(spec->optional.begin(), spec->optional.end(), key);
+            bool known_flag = std::count(spec->flags.begin(), spec->flags.end(), key) > 0;
+            if (eq == std::string::npos) {
+                if (!known_flag) fail(known_attr ? "'" + key + "' needs a value (" + key + "=...)"
+                                                 : "unknown flag '" + key + "' for '" + tok[0] + "'");
+                if (!flags.insert(key).second) fail("flag '" + key + "' given twice");
+                continue;
+            }
+            if (!known_attr) fail("unknown attribute '" + key + "' for '" + tok[0] + "'");
+            if (eq + 1 == tok[i].size()) fail("attribute '" + key + "' has an empty value");
+            if (!attr.emplace(key, tok[i].substr(eq + 1)).second) fail("attribute '" + key + "' given twice");
+        }
+        for (const auto& r : spec->required)
+            if (!attr.count(r)) fail("'" + tok[0] + "' needs " + r + "=...");
+
+        Op op;
+        op.code = spec->code;
+        op.line = line_;
+        auto has = [&](const char* k) { return attr.count(k) != 0; };
+        if (has("rows")) op.rows = range(attr["rows"], "rows");
+        if (has("cols")) op.cols = range(attr["cols"], "cols");
+        if (has("seed")) {
+            auto v = parse_integer(attr["seed"]);
+            if (!v || *v < 0) fail("seed: expected a non-negative integer, got '" + attr["seed"] + "'");
+            op.seed = static_cast<std::uint64_t>(*v);
+            op.has_seed = true;
+        }
+        switch (op.code) {
+            case OpCode::Program:
+                op.file = path(attr["matrix"]);
+                if (op.file == "random" && (!op.rows.set || !op.cols.set))
+                    fail("program matrix=random needs rows=A:B and cols=C:D");
+                if (op.file != "random" && op.has_seed) fail("seed= applies only to matrix=random");
+                break;
+            case OpCode::Fill: {
+                op.len = index(attr["len"], "len");
+                if (op.len == 0 || op.len > 1'000'000) fail("len: expected 1..1000000, got " + attr["len"]);
+                if (has("value") == op.has_seed) fail("fill needs exactly one of value=V or seed=S");
+                if (has("value")) {
+                    auto v = parse_real(attr["value"]);
+                    if (!v) fail("value: expected a number, got '" + attr["value"] + "'");
+                    op.value = *v;
+                    op.has_value = true;
+                }
+                op.buf = buffer(attr["buf"], true);
+                break;
+            }
+            case OpCode::Input: op.buf = buffer(attr["buf"], true); break;
+            case OpCode::Output: op.buf = buffer(attr["buf"], false); break;
+            case OpCode::Mvm:
+                op.in = buffer(attr["in"], false);
+                op.out = buffer(attr["out"], true);
+                break;
+            case OpCode::Nmpu:
+                op.in = buffer(attr["in"], false);
+                if (has("add")) op.add = buffer(attr["add"], false);
+                if (has("bias")) op.file = path(attr["bias"]);
+                if (op.cols.set && !has("bias")) fail("cols= selects a slice of the bias; give bias=FILE too");
+                op.relu = flags.count("relu") > 0;
+                op.out = buffer(attr["out"], true);
+                break;
+            case OpCode::Send:
+                op.peer = endpoint(attr["to"], "to");
+                op.buf = buffer(attr["buf"], false);
+                op.tag = intern(trace_.tags, has("tag") ? attr["tag"] : attr["buf"]);
+                if (op.peer == stream().endpoint) fail("send to itself");
+                break;
+            case OpCode::Recv:
+                op.peer = endpoint(attr["from"], "from");
+                op.buf = buffer(attr["buf"], true);
+                op.tag = intern(trace_.tags, has("tag") ? attr["tag"] : attr["buf"]);
+                if (op.peer == stream().endpoint) fail("receive from itself");
+                break;
+            case OpCode::Barrier: op.barrier = intern(trace_.barriers, attr["name"]); break;
+        }
+        (in_sample_ ? stream().per_sample : stream().setup).push_back(std::move(op));
+    }
+};
+
+}  // namespace
+
+Trace parse_trace(const std::string& text, const std::string& name, const std::string& dir) {
+    return Parser(name, dir).run(text);
+}
+
+Trace load_trace(const std::string& path) {
+    std::ifstream in(path, std::ios::binary);
+    if (!in) throw InputError(path + ": cannot open trace file");
+    std::ostringstream ss;
+    ss << in.rdbuf();
+    return parse_trace(ss.str(), path, std::filesystem::path(path).parent_path().string());
+}
+
+}  // namespace aimc

@@ -1,0 +1,230 @@
+#include "sim/yaml_tree.hpp"
+
+#include <yaml-cpp/yaml.h>
+
+#include <algorithm>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+
+#include "sim/errors.hpp"
+
+namespace aimc {
+
+namespace fs = std::filesystem;
+
+std::string SourceLoc::str() const {
+    if (line <= 0) return file;
+    return file + ":" + std::to_string(line) + ":" + std::to_string(col);
+}
+
+const YamlNode* YamlNode::find(const std::string& key) const {
+    for (const auto& [k, v] : map)
+        if (k == key) return &v;
+    return nullptr;
+}
+
+YamlNode* YamlNode::find(const std::string& key) {
+    for (auto& [k, v] : map)
+        if (k == key) return &v;
+    return nullptr;
+}
+
+const char* YamlNode::type_name() const {
+    switch (type) {
+        case Type::Null: return "nothing";
+        case Type::Scalar: return "a scalar";
+        case Type::Map: return "a mapping";
+        case Type::Seq: return "a list";
+    }
+    return "?";
+}
+
+namespace {
+
+SourceLoc loc_of(const YAML::Mark& m, const std::string& file) {
+    SourceLoc l;
+    l.file = file;
+    l.line = m.line + 1;
+    l.col = m.column + 1;
+    return l;
+}
+
+YamlNode convert(const YAML::Node& n, const std::string& file, int depth) {
+    YamlNode out;
+    out.loc = loc_of(n.Mark(), file);
+    if (depth > 64) throw InputError(out.loc.str() + ": nesting deeper than 64 levels");
+    switch (n.Type()) {
+        case YAML::NodeType::Undefined:
+        case YAML::NodeType::Null: out.type = YamlNode::Type::Null; break;
+        case YAML::NodeType::Scalar:
+            out.type = YamlNode::Type::Scalar;
+            out.scalar = n.Scalar();
+            break;
+        case YAML::NodeType::Sequence:
+            out.type = YamlNode::Type::Seq;
+            for (const auto& item : n) out.seq.push_back(convert(item, file, depth + 1));
+            break;
+        case YAML::NodeType::Map:
+            out.type = YamlNode::Type::Map;
+            for (const auto& kv : n) {
+                SourceLoc kl = loc_of(kv.first.Mark(), file);
+                if (!kv.first.IsScalar()) throw InputError(kl.str() + ": mapping keys must be plain names");
+                std::string key = kv.first.Scalar();
+                if (out.find(key)) throw InputError(kl.str() + ": duplicate key '" + key + "'");
+                YamlNode child = convert(kv.second, file, depth + 1);
+                if (child.type == YamlNode::Type::Null) child.loc = kl;  // null values have no useful mark
+                child.key_loc = kl;
+                out.map.emplace_back(key, std::move(child));
+            }
+            break;
+    }
+    return out;
+}
+
+std::string read_file(const std::string& path) {
+    std::ifstream in(path, std::ios::binary);
+    if (!in) throw InputError(path + ": cannot open file");
+    std::ostringstream ss;
+    ss << in.rdbuf();
+    return ss.str();
+}
+
+void merge_into(YamlNode& base, const YamlNode& over) {
+    if (!base.is_map() || !over.is_map()) {
+        base = over;
+        return;
+    }
+    const YamlNode* over_kind = over.find("kind");
+    const YamlNode* base_kind = base.find("kind");
+    if (over_kind && base_kind && over_kind->scalar != base_kind->scalar) {
+        base = over;
+        return;
+    }
+    for (const auto& [k, v] : over.map) {
+        if (YamlNode* b = base.find(k)) {
+            SourceLoc kl = v.key_loc;
+            merge_into(*b, v);
+            b->key_loc = kl;
+        } else {
+            base.map.emplace_back(k, v);
+        }
+    }
+    base.loc = over.loc;
+}
+
+YamlNode load_chain(const std::string& path, std::vector<std::string>& chain) {
+    std::string canon = fs::weakly_canonical(fs::path(path)).string();
+    for (const auto& c : chain) {
+        if (c == canon) {
+            std::string msg = "cycle in base chain: ";
+            for (const auto& x : chain) msg += x + " -> ";
+            throw InputError(path + ": " + msg + canon);
+        }
+    }
+    if (chain.size() > 32) throw InputError(path + ": base chain longer than 32 files");
+    chain.push_back(canon);
+    YamlNode doc = load_yaml_file(path);
+    if (doc.type == YamlNode::Type::Null) throw InputError(path + ": file is empty");
+    if (!doc.is_map()) throw InputError(doc.loc.str() + ": expected a mapping at the top level, got " + doc.type_name());
+    const YamlNode* base = doc.find("base");
+    if (!base) return doc;
+    if (!base->is_scalar() || base->scalar.empty())
+        throw InputError(base->loc.str() + ": base: expected a file name, got " + base->type_name());
+    fs::path base_path = fs::path(path).parent_path() / base->scalar;
+    if (!fs::exists(base_path))
+        throw InputError(base->loc.str() + ": base: file not found: " + base_path.string());
+    YamlNode merged = load_chain(base_path.string(), chain);
+    YamlNode own = doc;
+    own.map.erase(std::remove_if(own.map.begin(), own.map.end(), [](const auto& kv) { return kv.first == "base"; }),
+                  own.map.end());
+    merged.map.erase(std::remove_if(merged.map.begin(), merged.map.end(), [](const auto& kv) { return kv.first == "base"; }),
+                     merged.map.end());
+    merge_into(merged, own);
+    return merged;
+}
+
+}  // namespace
+
+YamlNode parse_yaml_text(const std::string& text, const std::string& name) {
+    try {
+        YAML::Node n = YAML::Load(text);
+        return convert(n, name, 0);
+    } catch (const YAML::Exception& e) {
+        SourceLoc l = loc_of(e.mark, name);
+        throw InputError(l.str() + ": YAML syntax error: " + e.msg);
+    }
+}
+
+YamlNode load_yaml_file(const std::string& path) {
+    if (fs::is_directory(path)) throw InputError(path + ": is a directory, expected a YAML file");
+    return parse_yaml_text(read_file(path), path);
+}
+
+YamlNode load_with_base(const std::string& path) {
+    std::vector<std::string> chain;
+    return load_chain(path, chain);
+}
+
+void apply_override(YamlNode& root, const std::string& assignment) {
+    auto eq = assignment.find('=');
+    if (eq == std::string::npos || eq == 0)
+        throw UsageError("--set " + assignment + ": expected key.path=value");
+    std::string key = assignment.substr(0, eq);
+    std::string text = assignment.substr(eq + 1);
+    SourceLoc where;
+    where.file = "--set " + assignment;
+    YamlNode value;
+    try {
+        YAML::Node n = YAML::Load(text);
+        if (n.IsScalar()) {
+            value.type = YamlNode::Type::Scalar;
+            value.scalar = n.Scalar();
+        } else if (n.IsNull()) {
+            throw UsageError("--set " + assignment + ": missing value after '='");
+        } else {
+            throw UsageError("--set " + assignment + ": value must be a single scalar");
+        }
+    } catch (const YAML::Exception& e) {
+        throw UsageError("--set " + assignment + ": cannot parse value: " + e.msg);
+    }
+    value.loc = where;
+    value.key_loc = where;
+    YamlNode* node = &root;
+    std::string walked;
+    size_t start = 0;
+    while (true) {
+        size_t dot = key.find('.', start);
+        std::string part = key.substr(start, dot == std::string::npos ? std::string::npos : dot - start);
+        if (part.empty()) throw UsageError("--set " + assignment + ": empty component in key '" + key + "'");
+        walked += (walked.empty() ? "" : ".") + part;
+        if (!node->is_map()) {
+            if (node->type != YamlNode::Type::Null)
+                throw InputError(where.str() + ": " + walked + ": cannot set a key inside " + node->type_name());
+            node->type = YamlNode::Type::Map;
+            node->loc = where;
+        }
+        YamlNode* child = node->find(part);
+        if (dot == std::string::npos) {
+            if (child) {
+                if (child->is_map()) throw InputError(where.str() + ": " + key + ": is a section; set one of its keys");
+                *child = value;
+            } else {
+                node->map.emplace_back(part, value);
+            }
+            return;
+        }
+        if (!child) {
+            YamlNode m;
+            m.type = YamlNode::Type::Map;
+            m.loc = where;
+            m.key_loc = where;
+            node->map.emplace_back(part, m);
+            child = &node->map.back().second;
+        }
+        node = child;
+        start = dot + 1;
+    }
+}
+
+}  // namespace aimc
