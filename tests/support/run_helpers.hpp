@@ -1,0 +1,54 @@
+// Helpers shared by the tests that run the simulator or its CLI.
+#pragma once
+
+#include <sys/wait.h>
+
+#include <array>
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <random>
+#include <string>
+
+namespace aimc_test {
+
+struct CommandResult {
+    int exit_code = -1;
+    std::string output;  // stdout and stderr together
+};
+
+// Runs a shell command from the repository root.
+inline CommandResult run_command(const std::string& cmd) {
+    CommandResult r;
+    std::string full = "cd '" AIMC_SOURCE_DIR "' && " + cmd + " 2>&1";
+    FILE* p = popen(full.c_str(), "r");
+    if (!p) return r;
+    std::array<char, 4096> buf{};
+    size_t n;
+    while ((n = fread(buf.data(), 1, buf.size(), p)) > 0) r.output.append(buf.data(), n);
+    int status = pclose(p);
+    r.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+    return r;
+}
+
+inline std::string cli() { return AIMC_CLI; }
+
+// A fresh directory under the system temp dir.
+inline std::filesystem::path temp_dir(const std::string& stem) {
+    std::random_device rd;
+    auto p = std::filesystem::temp_directory_path() / (stem + "-" + std::to_string(rd()) + std::to_string(rd()));
+    std::filesystem::create_directories(p);
+    return p;
+}
+
+inline void write_file(const std::filesystem::path& p, const std::string& text) {
+    std::ofstream out(p, std::ios::binary);
+    out << text;
+}
+
+inline std::string read_file(const std::filesystem::path& p) {
+    std::ifstream in(p, std::ios::binary);
+    return std::string(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
+}
+
+}  // namespace aimc_test

@@ -1,0 +1,206 @@
+// End-to-end timed runs: chip + workload -> report (one simulation per test case).
+#include <catch2/catch.hpp>
+
+#include <nlohmann/json.hpp>
+
+#include "sim/config.hpp"
+#include "sim/errors.hpp"
+#include "sim/simulation.hpp"
+#include "sim/workload.hpp"
+#include "support/run_helpers.hpp"
+
+using namespace aimc;
+using aimc_test::temp_dir;
+using aimc_test::write_file;
+
+namespace {
+
+// A workload folder holding `trace` and no network.
+std::string make_workload(const std::string& trace, int samples) {
+    auto dir = temp_dir("aimc-run");
+    write_file(dir / "trace.txt", trace);
+    write_file(dir / "workload.yaml",
+               "name: test\ntrace: trace.txt\nsamples: " + std::to_string(samples) + "\n");
+    return dir.string();
+}
+
+nlohmann::ordered_json run(const std::string& chip, const std::string& workload, RunOptions opt = {},
+                           std::vector<std::string> sets = {}) {
+    ChipConfig cfg = load_chip_config(chip, sets);
+    Workload w = load_workload(workload, cfg);
+    return simulate(cfg, w, opt);
+}
+
+void check_design_keys(const nlohmann::ordered_json& r) {
+    for (const char* path : {"/latency/total_ns", "/latency/per_sample_ns", "/throughput/samples_per_s",
+                             "/energy/total_pj", "/energy/breakdown_pj/dac", "/energy/breakdown_pj/crossbar",
+                             "/energy/breakdown_pj/adc", "/energy/breakdown_pj/nmpu",
+                             "/energy/breakdown_pj/interconnect", "/energy/breakdown_pj/memory",
+                             "/energy/breakdown_pj/static", "/ops/mvms", "/ops/macs", "/ops/network_macs",
+                             "/ops/tops", "/ops/tops_per_w", "/accuracy/top1", "/accuracy/reference_top1",
+                             "/accuracy/samples", "/accuracy/t_inference_s", "/sim/wall_s", "/sim/events", "/cores",
+                             "/interconnect", "/config", "/seed", "/tool/version"}) {
+        INFO(path);
+        CHECK(r.contains(nlohmann::ordered_json::json_pointer(path)));
+    }
+    // The breakdown adds up to the total exactly, summed in the order printed.
+    double sum = 0;
+    for (const auto& [k, v] : r["energy"]["breakdown_pj"].items()) sum += v.get<double>();
+    CHECK(sum == r["energy"]["total_pj"].get<double>());
+}
+
+}  // namespace
+
+TEST_CASE("run: one MVM on tiny takes exactly the phase formula") {
+    // tiny: 64 rows x 8 bits over a 64-bit bus = 8, 128 ns window, 5 ns conversion, readout 8.
+    auto w = make_workload(
+        "aimcsim-trace 1\nstream core 2\nprogram matrix=random rows=0:64 cols=0:64 seed=3\n"
+        "fill buf=x len=64 value=0.5\nsample\nmvm in=x out=y\n",
+        1);
+    auto r = run("configs/tiny.yaml", w);
+    CHECK(r["latency"]["total_cycles"] == 8 + 128 + 5 + 8);
+    CHECK(r["ops"]["mvms"] == 1);
+    CHECK(r["ops"]["macs"] == 64 * 64);
+    CHECK(r["cores"][2]["mvms"] == 1);
+    CHECK(r["cores"][0]["mvms"] == 0);
+    check_design_keys(r);
+}
+
+TEST_CASE("run: MVM then digital pass, repeated, pipelines at one MVM per analog phase") {
+    auto w = make_workload(
+        "aimcsim-trace 1\nstream core 0\nprogram matrix=random rows=0:64 cols=0:32 seed=3\n"
+        "fill buf=x len=64 seed=9\nsample\nmvm in=x out=y\nnmpu in=y out=z relu\n",
+        10);
+    auto r = run("configs/tiny.yaml", w);
+    // Last MVM done at 149 + 9 * 133 (readout of 32 columns: 4 cycles => 145 for the first);
+    const std::uint64_t first_mvm = 8 + 128 + 5 + 4;
+    const std::uint64_t last_mvm = first_mvm + 9 * 133;
+    // digital: ceil(32/16) * 1 cycle * 2 steps + depth 2
+    CHECK(r["latency"]["total_cycles"] == last_mvm + 2 * 2 + 2);
+    CHECK(r["latency"]["first_sample_ns"] == Approx(static_cast<double>(first_mvm + 6)));
+    CHECK(r["cores"][0]["lane_ops"] == 10 * 32 * 2);
+}
+
+TEST_CASE("run: a message takes the mesh's zero-load latency each way") {
+    // host at (0,0), core 3 at (1,1): 2 hops. 16 elements x 8 bits = 128 bits = 2 flits of 64.
+    auto w = make_workload(
+        "aimcsim-trace 1\nstream host\nfill buf=v len=16 value=1\nsample\nsend to=3 buf=v\nrecv from=3 buf=w tag=v\n"
+        "stream core 3\nsample\nrecv from=host buf=v\nsend to=host buf=v\n",
+        1);
+    auto r = run("configs/tiny.yaml", w);
+    // ni 2 + 2 hops x (router 2 + link 1) + ejecting router 2 + (2 flits - 1) + ni 2
+    const std::uint64_t one_way = 2 + 2 * (2 + 1) + 2 + 1 + 2;
+    CHECK(r["latency"]["total_cycles"] == 2 * one_way);
+    CHECK(r["interconnect"]["messages"] == 2);
+    CHECK(r["interconnect"]["flits"] == 4);
+    CHECK(r["interconnect"]["link_traversals"] == 2 * 2 * 2);
+    CHECK(r["interconnect"]["router_traversals"] == 2 * 2 * 3);
+    // 8 router traversals x 1 pJ... per flit: (3 routers x 1 pJ + 2 links x 0.5 pJ) x 4 flits
+    CHECK(r["energy"]["breakdown_pj"]["interconnect"].get<double>() == Approx(4 * (3 * 1.0 + 2 * 0.5)));
+}
+
+TEST_CASE("run: tiny network on the ideal chip matches the float reference") {
+    auto r = run("configs/tiny-ideal.yaml", "workloads/tiny-mlp");
+    CHECK(r["accuracy"]["samples"] == 64);
+    CHECK(r["accuracy"]["top1"].get<double>() == r["accuracy"]["reference_top1"].get<double>());
+    CHECK(r["accuracy"]["reference_agreement"].get<double>() == 1.0);
+    CHECK(r["accuracy"]["reference_top1"].get<double>() == Approx(61.0 / 64));
+    CHECK(r["ops"]["network_macs"] == 64 * (96 * 48 + 48 * 10));
+    CHECK(r["ops"]["macs"] == 64 * (64 * 48 + 32 * 48 + 48 * 10));
+    CHECK(r["ops"]["mvms"] == 64 * 3);
+    check_design_keys(r);
+}
+
+TEST_CASE("run: tiny network on the 8-bit chip keeps its accuracy and pipelines samples") {
+    auto r = run("configs/tiny.yaml", "workloads/tiny-mlp");
+    const double top1 = r["accuracy"]["top1"].get<double>();
+    const double ref = r["accuracy"]["reference_top1"].get<double>();
+    CHECK(std::fabs(top1 - ref) <= 2.0 / 64);
+    check_design_keys(r);
+    // Samples overlap: the whole run is shorter than samples x the latency of one sample.
+    CHECK(r["latency"]["total_ns"].get<double>() < 64 * r["latency"]["first_sample_ns"].get<double>() / 2);
+    CHECK(r["energy"]["breakdown_pj"]["memory"].get<double>() == Approx(64 * (96 + 10) * 10.0));
+}
+
+TEST_CASE("run: HERMES peak reaches 63.1 TOPS and 9.76 TOPS/W") {
+    auto r = run("configs/hermes.yaml", "workloads/synthetic/peak", RunOptions{std::nullopt, 100, std::nullopt});
+    CHECK(r["ops"]["tops"].get<double>() == Approx(63.1).epsilon(0.03));
+    CHECK(r["ops"]["tops_per_w"].get<double>() == Approx(9.76).epsilon(0.10));
+    CHECK(r["ops"]["mvms"] == 64 * 100);
+    // 100 MVMs per core: the first done after 149 cycles, then one every 133, plus the last
+    // digital pass (256 columns / 16 lanes + depth 2 = 18).
+    CHECK(r["latency"]["total_cycles"] == 149 + 99 * 133 + 18);
+    check_design_keys(r);
+}
+
+TEST_CASE("run: --seed and --t-inference are recorded in the report") {
+    auto r = run("configs/tiny.yaml", "workloads/tiny-mlp", RunOptions{42, 4, 3600.0});
+    CHECK(r["seed"] == 42);
+    CHECK(r["workload"]["samples"] == 4);
+    CHECK(r["accuracy"]["t_inference_s"] == 3600.0);
+    CHECK(r["config"]["core"]["adc"]["bits"] == 8);
+    CHECK(r["config"]["chip"]["clock"] == "1 GHz");
+}
+
+TEST_CASE("run: a malformed trace line stops the run before elaboration") {
+    auto w = make_workload(
+        "aimcsim-trace 1\nstream core 0\nsample\nrecv from=1 buf=x\nstream core 1\nsample\nfill_never_sent\n", 1);
+    CHECK_THROWS_WITH(run("configs/tiny.yaml", w), Catch::Contains("trace.txt:7: unknown operation 'fill_never_sent'"));
+}
+
+TEST_CASE("run: deadlock names the waiting streams and their trace lines") {
+    auto w = make_workload("aimcsim-trace 1\nstream core 0\nsample\nrecv from=1 buf=x\n", 2);
+    CHECK_THROWS_WITH(run("configs/tiny.yaml", w),
+                      Catch::Contains("deadlock") && Catch::Contains("core 0 at ") &&
+                          Catch::Contains("trace.txt:4 (recv), sample 0"));
+}
+
+TEST_CASE("run: an MVM whose input length differs from the tile is an error at its line") {
+    auto w = make_workload(
+        "aimcsim-trace 1\nstream core 0\nprogram matrix=random rows=0:32 cols=0:8\nfill buf=x len=20 value=1\n"
+        "sample\nmvm in=x out=y\n",
+        1);
+    CHECK_THROWS_WITH(run("configs/tiny.yaml", w),
+                      Catch::Contains("trace.txt:6: mvm: in=x has 20 elements but the programmed tile has 32 rows"));
+}
+
+TEST_CASE("run: a tile larger than the crossbar is an error at its line") {
+    auto w = make_workload("aimcsim-trace 1\nstream core 0\nprogram matrix=random rows=0:65 cols=0:8\n", 1);
+    CHECK_THROWS_WITH(run("configs/tiny.yaml", w),
+                      Catch::Contains("trace.txt:3: program: a 65x8 tile does not fit the 64x64 crossbar"));
+}
+
+TEST_CASE("run: a stream for a core the chip does not have is an error") {
+    auto w = make_workload("aimcsim-trace 1\nstream core 4\nsample\n", 1);
+    CHECK_THROWS_WITH(run("configs/tiny.yaml", w),
+                      Catch::Contains("trace.txt:2: core 4 does not exist: the chip has 4 cores (0..3)"));
+}
+
+TEST_CASE("run: barriers release all participants at the last arrival") {
+    auto w = make_workload(
+        "aimcsim-trace 1\n"
+        "stream core 0\nprogram matrix=random rows=0:64 cols=0:64\nfill buf=x len=64 value=1\nsample\n"
+        "mvm in=x out=y\nsend to=1 buf=y\nbarrier name=b\n"
+        "stream core 1\nsample\nrecv from=0 buf=y\nbarrier name=b\n",
+        3);
+    auto r = run("configs/tiny.yaml", w);
+    // Each sample: MVM (149 cycles), then a 512-bit message (8 flits) over one hop; core 0 issues
+    // the next sample's MVM only after the barrier, which opens when core 1 has the message.
+    const std::uint64_t msg = 2 + 1 * (2 + 1) + 2 + 7 + 2;
+    CHECK(r["latency"]["total_cycles"] == 3 * (149 + msg));
+}
+
+TEST_CASE("run: same inputs and seed give byte-identical reports apart from wall time") {
+    auto out = aimc_test::temp_dir("aimc-det");
+    std::string cmd = aimc_test::cli() + " run --chip configs/tiny.yaml --workload workloads/tiny-mlp -q --seed 7 --out ";
+    auto a = aimc_test::run_command(cmd + (out / "a.json").string());
+    auto b = aimc_test::run_command(cmd + (out / "b.json").string());
+    REQUIRE(a.exit_code == 0);
+    REQUIRE(b.exit_code == 0);
+    auto ja = nlohmann::ordered_json::parse(aimc_test::read_file(out / "a.json"));
+    auto jb = nlohmann::ordered_json::parse(aimc_test::read_file(out / "b.json"));
+    ja["sim"].erase("wall_s");
+    jb["sim"].erase("wall_s");
+    CHECK(ja.dump() == jb.dump());
+    CHECK(ja["seed"] == 7);
+}
