@@ -33,15 +33,15 @@ struct OpSpec {
     OpCode code;
     const char* name;
     std::vector<std::string> required, optional, flags;
-    bool host, core, setup_only;
+    bool host, core, setup_only, sample_only = false;
 };
 
 const std::vector<OpSpec>& op_specs() {
     static const std::vector<OpSpec> specs = {
         {OpCode::Program, "program", {"matrix"}, {"rows", "cols", "seed"}, {}, false, true, true},
         {OpCode::Fill, "fill", {"buf", "len"}, {"value", "seed"}, {}, true, true, true},
-        {OpCode::Input, "input", {"buf"}, {"cols"}, {}, true, false, false},
-        {OpCode::Output, "output", {"buf"}, {}, {}, true, false, false},
+        {OpCode::Input, "input", {"buf"}, {"cols"}, {}, true, false, false, true},
+        {OpCode::Output, "output", {"buf"}, {}, {}, true, false, false, true},
         {OpCode::Mvm, "mvm", {"in", "out"}, {}, {}, false, true, false},
         {OpCode::Nmpu, "nmpu", {"in", "out"}, {"add", "bias", "cols"}, {"relu"}, false, true, false},
         {OpCode::Send, "send", {"to", "buf"}, {"tag"}, {}, true, true, false},
@@ -70,7 +70,7 @@ public:
             if (tok.empty()) continue;
             if (!header) {
                 if (tok[0] != "aimcsim-trace" || tok.size() != 2)
-                    fail("expected the header 'aimcsim-trace 1' as the first line");
+                    fail("expected the header 'aimcsim-trace 1' before anything else");
                 if (tok[1] != "1") fail("unsupported trace version '" + tok[1] + "'; this build reads version 1");
                 header = true;
                 continue;
@@ -89,7 +89,7 @@ public:
             }
             op(tok);
         }
-        if (!header) fail("empty trace: expected the header 'aimcsim-trace 1'");
+        if (!header) throw InputError(trace_.file + ": empty trace: expected the header 'aimcsim-trace 1'");
         return std::move(trace_);
     }
 
@@ -127,7 +127,7 @@ private:
         if (!seen_streams_.insert({s.endpoint, s.name}).second)
             fail("second stream for " + std::string(s.endpoint == kHostEndpoint
                                                         ? "the host" + (s.name.empty() ? "" : " named " + s.name)
-                                                        : "core " + tok[2]));
+                                                        : "core " + std::to_string(s.endpoint)));
         trace_.streams.push_back(std::move(s));
         in_sample_ = false;
         written_.clear();
@@ -193,6 +193,7 @@ private:
         if (host && !spec->host) fail("'" + tok[0] + "' is a core operation; the host stream cannot run it");
         if (!host && !spec->core) fail("'" + tok[0] + "' is a host operation; a core stream cannot run it");
         if (spec->setup_only && in_sample_) fail("'" + tok[0] + "' belongs in the setup section, before 'sample'");
+        if (spec->sample_only && !in_sample_) fail("'" + tok[0] + "' belongs in the per-sample section, after 'sample'");
 
         std::map<std::string, std::string> attr;
         std::set<std::string> flags;
@@ -208,6 +209,8 @@ private:
                 if (!flags.insert(key).second) fail("flag '" + key + "' given twice");
                 continue;
             }
+            if (key.empty()) fail("'" + tok[i] + "': expected key=value");
+            if (known_flag) fail("'" + key + "' is a flag; write it without a value");
             if (!known_attr) fail("unknown attribute '" + key + "' for '" + tok[0] + "'");
             if (eq + 1 == tok[i].size()) fail("attribute '" + key + "' has an empty value");
             if (!attr.emplace(key, tok[i].substr(eq + 1)).second) fail("attribute '" + key + "' given twice");
@@ -265,13 +268,15 @@ private:
                 op.peer = endpoint(attr["to"], "to");
                 op.buf = buffer(attr["buf"], false);
                 op.tag = intern(trace_.tags, has("tag") ? attr["tag"] : attr["buf"]);
-                if (op.peer == stream().endpoint) fail("send to itself");
+                if (op.peer == stream().endpoint)
+                    fail(op.peer == kHostEndpoint ? "a host stream cannot send to the host" : "send to itself");
                 break;
             case OpCode::Recv:
                 op.peer = endpoint(attr["from"], "from");
                 op.buf = buffer(attr["buf"], true);
                 op.tag = intern(trace_.tags, has("tag") ? attr["tag"] : attr["buf"]);
-                if (op.peer == stream().endpoint) fail("receive from itself");
+                if (op.peer == stream().endpoint)
+                    fail(op.peer == kHostEndpoint ? "a host stream cannot receive from the host" : "receive from itself");
                 break;
             case OpCode::Barrier: op.barrier = intern(trace_.barriers, attr["name"]); break;
         }

@@ -1,6 +1,7 @@
 #include "sim/workload.hpp"
 
 #include <algorithm>
+#include <cmath>
 #include <filesystem>
 #include <sstream>
 
@@ -86,8 +87,13 @@ public:
             if (required) error(m.loc, kp, "missing required key");
             return "";
         }
-        if (!v->is_scalar() || v->scalar.empty()) {
-            error(v->is_scalar() ? v->loc : v->key_loc, kp, "expected text, got " + std::string(v->type_name()));
+        if (!v->is_scalar()) {
+            error(v->type == YamlNode::Type::Null ? v->key_loc : v->loc, kp,
+                  "expected text, got " + std::string(v->type_name()));
+            return "";
+        }
+        if (v->scalar.empty()) {
+            error(v->loc, kp, "must not be empty");
             return "";
         }
         return v->scalar;
@@ -126,8 +132,10 @@ Workload load_workload(const std::string& path, const ChipConfig& chip) {
     w.description = r.text(root, "description", "", false);
     std::string trace_file = r.text(root, "trace", "", false);
     w.generator = r.text(root, "generator", "", false);
-    if (trace_file.empty() == w.generator.empty())
-        r.error(root.loc, "trace", "give exactly one of 'trace: FILE' or 'generator: peak'");
+    if (trace_file.empty() && w.generator.empty() && !root.find("trace") && !root.find("generator"))
+        r.error(root.loc, "trace", "missing: give 'trace: FILE' or 'generator: peak'");
+    else if (root.find("trace") && root.find("generator"))
+        r.error(root.find("generator")->key_loc, "generator", "give either 'trace: FILE' or 'generator:', not both");
     if (!w.generator.empty() && w.generator != "peak")
         r.error(root.find("generator")->loc, "generator", "unknown generator \"" + w.generator + "\"; known: peak");
     if (const YamlNode* s = root.find("samples")) {
@@ -148,11 +156,24 @@ Workload load_workload(const std::string& path, const ChipConfig& chip) {
                 r.error(d->find("inputs")->loc, "data.inputs", "expected a 2-D array (samples, features)");
             else if (!in.data.empty())
                 w.inputs = std::move(in);
+            if (w.inputs && w.inputs->shape[0] == 0) {
+                r.error(d->find("inputs")->loc, "data.inputs", "has no samples");
+                w.inputs.reset();
+            }
             if (!lab.data.empty()) {
                 if (lab.shape.size() != 1)
                     r.error(d->find("labels")->loc, "data.labels", "expected a 1-D array of class indices");
-                for (double v : lab.data) w.labels.push_back(static_cast<long long>(v));
-                if (w.inputs && w.labels.size() != w.inputs->shape[0])
+                bool valid = true;
+                for (std::size_t i = 0; valid && i < lab.data.size(); ++i) {
+                    const double v = lab.data[i];
+                    valid = v >= 0 && v == std::floor(v) && v <= 1e9;
+                    if (!valid)
+                        r.error(d->find("labels")->loc, "data.labels",
+                                "element " + std::to_string(i) + " is not a class index (a whole number >= 0)");
+                    else
+                        w.labels.push_back(static_cast<long long>(v));
+                }
+                if (valid && w.inputs && w.labels.size() != w.inputs->shape[0])
                     r.error(d->find("labels")->loc, "data.labels",
                             std::to_string(w.labels.size()) + " labels for " + std::to_string(w.inputs->shape[0]) +
                                 " input samples");
@@ -161,6 +182,7 @@ Workload load_workload(const std::string& path, const ChipConfig& chip) {
     }
     if (const YamlNode* n = root.find("network")) {
         if (n->type != YamlNode::Type::Seq) r.error(n->loc, "network", "expected a list of layers");
+        std::size_t prev_outputs = w.input_features();
         for (std::size_t i = 0; n->type == YamlNode::Type::Seq && i < n->seq.size(); ++i) {
             const YamlNode& l = n->seq[i];
             std::string lp = "network[" + std::to_string(i) + "]";
@@ -176,7 +198,10 @@ Workload load_workload(const std::string& path, const ChipConfig& chip) {
             if (!act.empty() && act != "relu" && act != "none")
                 r.error(l.find("activation")->loc, lp + ".activation", "expected relu or none, got \"" + act + "\"");
             DenseLayer layer;
+            const std::size_t expect_in = prev_outputs;
             layer.weight = r.npy(l, "weight", lp, w.dir);
+            // The next layer is checked against this one's outputs even if this one is rejected.
+            prev_outputs = layer.weight.shape.size() == 2 ? layer.weight.shape[1] : 0;
             layer.bias = r.npy(l, "bias", lp, w.dir);
             layer.relu = act == "relu";
             if (layer.weight.data.empty() || layer.bias.data.empty()) continue;
@@ -186,10 +211,10 @@ Workload load_workload(const std::string& path, const ChipConfig& chip) {
             }
             if (layer.bias.shape.size() != 1 || layer.bias.shape[0] != layer.weight.shape[1]) {
                 r.error(l.find("bias")->loc, lp + ".bias",
-                        "expected " + std::to_string(layer.weight.shape[1]) + " values (one per output)");
+                        "has " + std::to_string(layer.bias.size()) + " values, expected " +
+                            std::to_string(layer.weight.shape[1]) + " (one per output)");
                 continue;
             }
-            std::size_t expect_in = w.network.empty() ? w.input_features() : w.network.back().weight.shape[1];
             if (expect_in && layer.weight.shape[0] != expect_in) {
                 r.error(l.find("weight")->loc, lp + ".weight",
                         "has " + std::to_string(layer.weight.shape[0]) + " inputs, expected " + std::to_string(expect_in));
@@ -199,6 +224,16 @@ Workload load_workload(const std::string& path, const ChipConfig& chip) {
         }
         if (!w.network.empty() && (!w.inputs || w.labels.empty()))
             r.error(n->loc, "network", "a network needs data.inputs and data.labels to compute accuracy");
+        if (!w.network.empty() && !w.labels.empty()) {
+            const auto classes = static_cast<long long>(w.network.back().weight.shape[1]);
+            for (std::size_t i = 0; i < w.labels.size(); ++i)
+                if (w.labels[i] >= classes) {
+                    r.error(root.find("data")->find("labels")->loc, "data.labels",
+                            "element " + std::to_string(i) + " is class " + std::to_string(w.labels[i]) +
+                                " but the network has " + std::to_string(classes) + " outputs");
+                    break;
+                }
+        }
     }
     if (!r.errors.empty()) throw InputErrors(r.errors);
 
