@@ -1,6 +1,7 @@
 #include "sim/cli.hpp"
 
 #include <fmt/format.h>
+#include <spdlog/sinks/stdout_color_sinks.h>
 #include <spdlog/spdlog.h>
 
 #include <fstream>
@@ -37,6 +38,7 @@ Options of run (validate and trace take --chip and --set):
   --t-inference T      time since programming, e.g. 1h, "1 d" (default: run.t_inference)
   --set KEY=VALUE      override one config value, e.g. --set core.adc.bits=6 (repeatable)
   -q, --quiet          no summary on stdout
+  -v, --verbose        debug messages on stderr
 
 Examples:
   aimcsim validate --chip configs/hermes.yaml
@@ -73,6 +75,8 @@ Args parse_args(const std::vector<std::string>& a) {
         }
         if (key == "-q" || key == "--quiet") {
             out.quiet = true;
+        } else if (key == "-v" || key == "--verbose") {
+            spdlog::set_level(spdlog::level::debug);
         } else if (key == "--markdown" && out.command == "describe") {
             out.markdown = true;
         } else if (key == "--set") {
@@ -296,6 +300,10 @@ int cmd_run(const Args& a) {
 }  // namespace
 
 int cli_main(const std::vector<std::string>& args) {
+    // Diagnostics go to stderr, so that stdout holds only the summary (or the trace, or describe).
+    auto log = spdlog::stderr_color_st("aimcsim");
+    log->set_pattern("%^%l%$: %v");
+    spdlog::set_default_logger(log);
     try {
         if (args.empty() || args[0] == "--help" || args[0] == "-h" || args[0] == "help") {
             std::cout << kUsage;

@@ -4,6 +4,7 @@
 
 #include "sim/errors.hpp"
 #include "sim/registry.hpp"
+#include "sim/units.hpp"
 
 namespace aimc {
 
@@ -154,7 +155,7 @@ public:
             }
             if (!v->is_scalar()) {
                 error(v->type == YamlNode::Type::Null ? v->key_loc : v->loc, key_path,
-                      "expected a " + p.type_name() + " value, got " + v->type_name());
+                      "expected " + with_article(p.type_name()) + " value, got " + v->type_name());
                 continue;
             }
             std::string why;

@@ -1,6 +1,8 @@
 #include "sim/params.hpp"
 
+#include <cctype>
 #include <cstdio>
+#include <limits>
 
 #include "sim/errors.hpp"
 
@@ -108,6 +110,9 @@ std::string ParamDecl::range_text() const {
     if (type != ParamType::Integer && type != ParamType::Real && type != ParamType::Quantity) return "";
     auto fmt = [&](double v) {
         if (type == ParamType::Quantity) return format_quantity(v, dimension);
+        if (type == ParamType::Integer)  // exact, also beyond 2^53 (the int64 maximum is stored rounded up)
+            return v >= 9.2233720368547e18 ? std::to_string(std::numeric_limits<long long>::max())
+                                           : std::to_string(static_cast<long long>(v));
         return num(v);
     };
     if (has_lo && has_hi) return type == ParamType::Integer ? fmt(min) + ".." + fmt(max) : fmt(min) + " to " + fmt(max);
@@ -144,8 +149,10 @@ std::optional<ParamValue> parse_param(const ParamDecl& decl, const std::string& 
             return v;
         }
         case ParamType::Bool: {
-            if (text == "true" || text == "yes" || text == "on") v.boolean = true;
-            else if (text == "false" || text == "no" || text == "off") v.boolean = false;
+            std::string t;
+            for (char c : text) t += static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+            if (t == "true" || t == "yes" || t == "on") v.boolean = true;
+            else if (t == "false" || t == "no" || t == "off") v.boolean = false;
             else return fail("expected true or false, got \"" + text + "\"");
             return v;
         }
@@ -160,7 +167,7 @@ std::optional<ParamValue> parse_param(const ParamDecl& decl, const std::string& 
             auto x = parse_quantity(text, decl.dimension, &reason);
             if (!x) return fail(reason);
             if (!in_range(*x))
-                return fail("expected a " + std::string(dimension_name(decl.dimension)) + " in " + decl.range_text() +
+                return fail("expected " + with_article(dimension_name(decl.dimension)) + " in " + decl.range_text() +
                             ", got \"" + text + "\"");
             v.real = *x;
             return v;

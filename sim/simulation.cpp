@@ -1,5 +1,7 @@
 #include "sim/simulation.hpp"
 
+#include <spdlog/spdlog.h>
+
 #include <chrono>
 #include <limits>
 
@@ -99,6 +101,9 @@ nlohmann::ordered_json simulate(const ChipConfig& cfg, const Workload& workload,
     run.samples = opt.samples ? *opt.samples : workload.default_samples;
     const double t_inference = opt.t_inference_s ? *opt.t_inference_s : cfg.at("run").real("t_inference");
     load_files(run, workload.trace);
+    if (workload.inputs && run.samples > workload.inputs->shape[0])
+        spdlog::warn("{} samples requested but the data set has {}; inputs repeat from the start",
+                     run.samples, workload.inputs->shape[0]);
 
     Chip chip("chip", cfg);
     run.chip = &chip;
@@ -135,7 +140,10 @@ nlohmann::ordered_json simulate(const ChipConfig& cfg, const Workload& workload,
         players.push_back(std::make_unique<StreamPlayer>(name.c_str(), s, run));
     }
 
+    spdlog::debug("elaborated chip '{}': {} cores, {} streams, {} samples, seed {}", cfg.name, cores,
+                  players.size(), run.samples, run.seed);
     sc_core::sc_start();
+    spdlog::debug("simulation ended at cycle {} after {} process activations", run.end_cycle, run.events);
     if (run.error) throw InputError(*run.error);
     std::vector<std::string> stuck;
     for (const auto& p : players)

@@ -82,6 +82,12 @@ std::string accepted_units(Dimension d) {
     return out;
 }
 
+std::string with_article(const std::string& noun) {
+    if (noun.rfind("one of", 0) == 0) return noun;
+    const bool vowel = !noun.empty() && std::string("aeiou").find(noun[0]) != std::string::npos;
+    return (vowel ? "an " : "a ") + noun;
+}
+
 std::optional<double> parse_real(const std::string& text) {
     std::string t = trim(text);
     if (t.empty()) return std::nullopt;
@@ -143,17 +149,17 @@ std::optional<double> parse_quantity(const std::string& text, Dimension d, std::
         return std::nullopt;
     };
     if (number.empty() || !value)
-        return fail(std::string("expected a ") + dimension_name(d) + " such as \"" +
+        return fail("expected " + with_article(dimension_name(d)) + " such as \"" +
                     (d == Dimension::Time ? "133 ns" : d == Dimension::Frequency ? "1 GHz"
                      : d == Dimension::Energy ? "0.35 pJ" : d == Dimension::Power ? "20 mW"
                      : d == Dimension::Conductance ? "25 uS" : "0.2 mm2") +
                     "\", got \"" + text + "\"");
     if (unit.empty())
-        return fail(std::string("missing unit: expected a ") + dimension_name(d) + " in one of " +
+        return fail("missing unit: expected " + with_article(dimension_name(d)) + " in one of " +
                     accepted_units(d) + ", got \"" + text + "\"");
     for (const auto& u : units_of(d))
         if (unit == u.symbol) return *value * u.factor;
-    return fail("unknown unit \"" + unit + "\" for a " + dimension_name(d) + "; expected one of " +
+    return fail("unknown unit \"" + unit + "\" for " + with_article(dimension_name(d)) + "; expected one of " +
                 accepted_units(d));
 }
 

@@ -15,6 +15,9 @@ const char* si_unit(Dimension d);
 // The units accepted for a dimension, for help and error messages ("fs ps ns us ms s min h d").
 std::string accepted_units(Dimension d);
 
+// "an energy", "a time", and "one of {a, b}" unchanged: for messages that name a type.
+std::string with_article(const std::string& noun);
+
 // Parses "<number> <unit>" (space optional, "u" or "µ" for micro). Returns std::nullopt and
 // fills `why` when the text is not a quantity of that dimension.
 std::optional<double> parse_quantity(const std::string& text, Dimension d, std::string* why);

@@ -113,16 +113,18 @@ void merge_into(YamlNode& base, const YamlNode& over) {
     base.loc = over.loc;
 }
 
-YamlNode load_chain(const std::string& path, std::vector<std::string>& chain) {
+// `named_at` is the `base:` value that names this file (none for the top-level file).
+YamlNode load_chain(const std::string& path, std::vector<std::string>& chain, const SourceLoc* named_at) {
     std::string canon = fs::weakly_canonical(fs::path(path)).string();
+    const std::string where = named_at ? named_at->str() + ": base" : path;
     for (const auto& c : chain) {
         if (c == canon) {
             std::string msg = "cycle in base chain: ";
             for (const auto& x : chain) msg += x + " -> ";
-            throw InputError(path + ": " + msg + canon);
+            throw InputError(where + ": " + msg + canon);
         }
     }
-    if (chain.size() > 32) throw InputError(path + ": base chain longer than 32 files");
+    if (chain.size() > 32) throw InputError(where + ": base chain longer than 32 files");
     chain.push_back(canon);
     YamlNode doc = load_yaml_file(path);
     if (doc.type == YamlNode::Type::Null) throw InputError(path + ": file is empty");
@@ -134,7 +136,7 @@ YamlNode load_chain(const std::string& path, std::vector<std::string>& chain) {
     fs::path base_path = fs::path(path).parent_path() / base->scalar;
     if (!fs::exists(base_path))
         throw InputError(base->loc.str() + ": base: file not found: " + base_path.string());
-    YamlNode merged = load_chain(base_path.string(), chain);
+    YamlNode merged = load_chain(base_path.string(), chain, &base->loc);
     YamlNode own = doc;
     own.map.erase(std::remove_if(own.map.begin(), own.map.end(), [](const auto& kv) { return kv.first == "base"; }),
                   own.map.end());
@@ -163,7 +165,7 @@ YamlNode load_yaml_file(const std::string& path) {
 
 YamlNode load_with_base(const std::string& path) {
     std::vector<std::string> chain;
-    return load_chain(path, chain);
+    return load_chain(path, chain, nullptr);
 }
 
 void apply_override(YamlNode& root, const std::string& assignment) {
@@ -206,6 +208,12 @@ void apply_override(YamlNode& root, const std::string& assignment) {
         }
         YamlNode* child = node->find(part);
         if (dot == std::string::npos) {
+            if (part == "kind" && child && child->is_scalar() && child->scalar != value.scalar) {
+                // A new kind replaces the section, as in a derived file: the old kind's keys do not apply.
+                node->map.clear();
+                node->map.emplace_back(part, value);
+                return;
+            }
             if (child) {
                 if (child->is_map()) throw InputError(where.str() + ": " + key + ": is a section; set one of its keys");
                 *child = value;
