@@ -13,14 +13,12 @@ Catalog& Catalog::instance() {
     return c;
 }
 
-void Catalog::add_interface(const std::string& name, const std::string& meaning) { interfaces_[name] = meaning; }
-
-void Catalog::add_kind(KindDecl decl) {
+bool Catalog::add_kind(KindDecl decl) {
     AIMC_ASSERT(!kinds_[decl.interface].count(decl.kind), "kind '" + decl.kind + "' registered twice");
-    if (!interfaces_.count(decl.interface)) interfaces_[decl.interface] = "";
     auto iface = decl.interface;
     auto kind = decl.kind;
     kinds_[iface].emplace(kind, std::move(decl));
+    return true;
 }
 
 const KindDecl* Catalog::find(const std::string& interface, const std::string& kind) const {

@@ -28,15 +28,11 @@ struct KindDecl {
 class Catalog {
 public:
     static Catalog& instance();
-    void add_interface(const std::string& name, const std::string& meaning);
-    void add_kind(KindDecl decl);
+    bool add_kind(KindDecl decl);  // returns true, for static registration
     const KindDecl* find(const std::string& interface, const std::string& kind) const;
     std::vector<const KindDecl*> kinds_of(const std::string& interface) const;
-    // Interfaces in name order, each with its meaning.
-    const std::map<std::string, std::string>& interfaces() const { return interfaces_; }
 
 private:
-    std::map<std::string, std::string> interfaces_;
     std::map<std::string, std::map<std::string, KindDecl>> kinds_;  // interface -> kind -> decl
 };
 
@@ -81,3 +77,6 @@ std::unique_ptr<Base> Factory<Base, Args...>::create(const ComponentConfig& cfg,
 // Registers a kind at static-initialization time (the library is linked whole, see CMakeLists).
 #define AIMC_REGISTER_KIND(FactoryType, ...) \
     static const bool AIMC_CONCAT(aimc_registered_, __LINE__) = FactoryType::add(__VA_ARGS__)
+// Declares the parameters of a kind that the chip builds directly (one kind for its slot).
+#define AIMC_DECLARE_KIND(...) \
+    static const bool AIMC_CONCAT(aimc_declared_, __LINE__) = ::aimc::Catalog::instance().add_kind(__VA_ARGS__)

@@ -47,19 +47,12 @@ double ns(std::uint64_t cycles, double clock_hz) { return static_cast<double>(cy
 PeakFigures peak_figures(const ChipConfig& cfg) {
     ChipGeometry g = chip_geometry(cfg);
     const auto& core = cfg.at("core");
-    auto dac = Factory<Dac>::create(core.child("dac"));
-    auto adc = Factory<Adc>::create(core.child("adc"));
-    auto xb = Factory<Crossbar>::create(core.child("crossbar"));
-    auto du = Factory<DigitalUnit>::create(core.child("digital"));
-    MvmCoreTiming t;
-    t.clock_hz = g.clock_hz;
-    t.dac_bits = static_cast<std::uint64_t>(dac->bits());
-    t.adc_bits = static_cast<std::uint64_t>(adc->bits());
-    t.input_bus_bits = static_cast<std::uint64_t>(core.integer("input_bus_bits"));
-    t.output_bus_bits = static_cast<std::uint64_t>(core.integer("output_bus_bits"));
-    t.integration_s = dac->integration_time();
-    t.conversion_s = adc->conversion_time();
-    t.input_double_buffered = core.boolean("input_double_buffered");
+    const CoreNumerics n = make_core_numerics(core);
+    const MvmCoreTiming t = core_timing(core, n, g.clock_hz);
+    const auto& dac = n.dac;
+    const auto& adc = n.adc;
+    const auto& xb = n.crossbar;
+    const auto& du = n.digital;
     MvmPhases p = mvm_phases(t, MvmShape{xb->rows(), xb->cols()});
     // Steady state of back-to-back MVMs: the slowest stage sets the interval.
     MvmPipeline pipe(t.input_double_buffered);

@@ -2,6 +2,8 @@
 // with its stdout and stderr captured, and its exit code and messages are checked.
 #include <catch2/catch.hpp>
 
+#include "support/temp_dir.hpp"
+
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -45,44 +47,12 @@ std::string slurp(const fs::path& p) {
     return ss.str();
 }
 
-// A fresh directory under the system temp dir, removed at the end of the test.
-class TempDir {
-public:
-    TempDir() {
-        std::random_device rd;
-        for (int attempt = 0; attempt < 100; ++attempt) {
-            fs::path p = fs::temp_directory_path() /
-                         ("aimc-cli-test-" + std::to_string(::getpid()) + "-" + std::to_string(rd()));
-            if (fs::create_directory(p)) {
-                path_ = p;
-                return;
-            }
-        }
-        FAIL("cannot create a temporary directory");
-    }
-    ~TempDir() {
-        std::error_code ec;
-        fs::remove_all(path_, ec);
-    }
-    TempDir(const TempDir&) = delete;
-    TempDir& operator=(const TempDir&) = delete;
-    fs::path path() const { return path_; }
-    std::string write(const std::string& name, const std::string& text) const {
-        std::ofstream out(path_ / name, std::ios::binary);
-        out << text;
-        out.close();
-        REQUIRE(out.good());
-        return (path_ / name).string();
-    }
-
-private:
-    fs::path path_;
-};
+using aimc_test::TempDir;
 
 // Runs aimcsim with `args` in the repository root; stdout and stderr are captured apart.
 Result run_cli(const std::vector<std::string>& args) {
     TempDir capture;
-    fs::path out = capture.path() / "stdout", err = capture.path() / "stderr";
+    fs::path out = capture.path / "stdout", err = capture.path / "stderr";
     std::string cmd = "cd " + quote(kSource) + " && " + quote(kCli);
     for (const auto& a : args) cmd += " " + quote(a);
     cmd += " >" + quote(out.string()) + " 2>" + quote(err.string()) + " </dev/null";
@@ -334,7 +304,7 @@ TEST_CASE("cli: describe of an unknown kind exits 2") {
 
 TEST_CASE("cli: run with a missing workload folder exits 1 naming the path") {
     TempDir dir;
-    std::string missing = (dir.path() / "no-such-workload").string();
+    std::string missing = (dir.path / "no-such-workload").string();
     Result r = run_cli({"run", "--chip", "configs/tiny.yaml", "--workload", missing});
     SHOW(r);
     CHECK(r.code == 1);

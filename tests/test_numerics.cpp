@@ -92,10 +92,7 @@ TEST_CASE("numerics: the PCM crossbar maps weights to a differential pair scaled
 
 TEST_CASE("numerics: core MVM through ideal converters equals the float product") {
     ChipConfig cfg = load_chip_config("configs/tiny-ideal.yaml");
-    CoreNumerics n;
-    n.dac = Factory<Dac>::create(cfg.at("core.dac"));
-    n.crossbar = Factory<Crossbar>::create(cfg.at("core.crossbar"));
-    n.adc = Factory<Adc>::create(cfg.at("core.adc"));
+    CoreNumerics n = make_core_numerics(cfg.at("core"));
     WeightTile t;
     t.rows = 16;
     t.cols = 8;
@@ -113,10 +110,7 @@ TEST_CASE("numerics: core MVM through ideal converters equals the float product"
 
 TEST_CASE("numerics: the quantized core MVM error stays within the converters' resolution") {
     ChipConfig cfg = load_chip_config("configs/tiny.yaml");
-    CoreNumerics n;
-    n.dac = Factory<Dac>::create(cfg.at("core.dac"));
-    n.crossbar = Factory<Crossbar>::create(cfg.at("core.crossbar"));
-    n.adc = Factory<Adc>::create(cfg.at("core.adc"));
+    CoreNumerics n = make_core_numerics(cfg.at("core"));
     WeightTile t;
     t.rows = 64;
     t.cols = 4;

@@ -9,6 +9,8 @@
 
 #include <catch2/catch.hpp>
 
+#include "support/temp_dir.hpp"
+
 #include <unistd.h>
 
 #include <algorithm>
@@ -31,23 +33,7 @@ const aimc::ChipConfig& tiny_chip() {
 }
 
 // A fresh folder under the system temp dir, removed again at the end of the test.
-struct TempDir {
-    fs::path path;
-    explicit TempDir(const std::string& tag) {
-        path = fs::temp_directory_path() / ("aimc-test-workload-" + tag + "-" + std::to_string(::getpid()));
-        fs::remove_all(path);
-        fs::create_directories(path);
-    }
-    ~TempDir() {
-        std::error_code ec;
-        fs::remove_all(path, ec);
-    }
-    std::string file(const std::string& name) const { return (path / name).string(); }
-    void write(const std::string& name, const std::string& text) const {
-        std::ofstream out(path / name, std::ios::binary);
-        out << text;
-    }
-};
+using aimc_test::TempDir;
 
 std::vector<double> iota(std::size_t n, double scale) {
     std::vector<double> v(n);

@@ -43,10 +43,7 @@ double Chip::total_static_power() const {
     return p;
 }
 
-namespace {
-const bool chip_kind_registered = [] {
-    Catalog::instance().add_interface("chip", "the chip as a whole");
-    Catalog::instance().add_kind(KindDecl{
+AIMC_DECLARE_KIND(KindDecl{
         "chip", "aimc-chip", "a grid of identical cores with an interconnect and a host port",
         {ParamDecl::quantity("clock", Dimension::Frequency, std::nullopt, 1e3, 1e12,
                              "clock of the cores, the digital units and the interconnect"),
@@ -55,8 +52,5 @@ const bool chip_kind_registered = [] {
          ParamDecl::integer("word_bits", 8, 1, 64, "bits per vector element in messages and host transfers", "bits"),
          ParamDecl::quantity("static_power", Dimension::Power, std::string("0 W"), 0, 1000,
                              "chip-level static power not attributed to cores or routers (clock tree, I/O)")}});
-    return true;
-}();
-}  // namespace
 
 }  // namespace aimc

@@ -15,23 +15,32 @@ void CoreNumerics::mvm(const float* x, float* y) const {
     for (std::size_t j = 0; j < cols; ++j) y[j] *= s;
 }
 
-AimcCore::AimcCore(sc_core::sc_module_name name, int index, const ComponentConfig& cfg, const ChipGeometry& g)
-    : sc_core::sc_module(name), index_(index), geometry_(g),
-      pipeline_(cfg.boolean("input_double_buffered")),
-      ni_(index, index % g.grid_cols, index / g.grid_cols), static_power_(cfg.real("static_power")) {
-    numerics_.dac = Factory<Dac>::create(cfg.child("dac"));
-    numerics_.crossbar = Factory<Crossbar>::create(cfg.child("crossbar"));
-    numerics_.adc = Factory<Adc>::create(cfg.child("adc"));
-    numerics_.digital = Factory<DigitalUnit>::create(cfg.child("digital"));
-    timing_.clock_hz = g.clock_hz;
-    timing_.dac_bits = static_cast<std::uint64_t>(numerics_.dac->bits());
-    timing_.adc_bits = static_cast<std::uint64_t>(numerics_.adc->bits());
-    timing_.input_bus_bits = static_cast<std::uint64_t>(cfg.integer("input_bus_bits"));
-    timing_.output_bus_bits = static_cast<std::uint64_t>(cfg.integer("output_bus_bits"));
-    timing_.integration_s = numerics_.dac->integration_time();
-    timing_.conversion_s = numerics_.adc->conversion_time();
-    timing_.input_double_buffered = cfg.boolean("input_double_buffered");
+CoreNumerics make_core_numerics(const ComponentConfig& core) {
+    CoreNumerics n;
+    n.dac = Factory<Dac>::create(core.child("dac"));
+    n.crossbar = Factory<Crossbar>::create(core.child("crossbar"));
+    n.adc = Factory<Adc>::create(core.child("adc"));
+    n.digital = Factory<DigitalUnit>::create(core.child("digital"));
+    return n;
 }
+
+MvmCoreTiming core_timing(const ComponentConfig& core, const CoreNumerics& n, double clock_hz) {
+    MvmCoreTiming t;
+    t.clock_hz = clock_hz;
+    t.dac_bits = static_cast<std::uint64_t>(n.dac->bits());
+    t.adc_bits = static_cast<std::uint64_t>(n.adc->bits());
+    t.input_bus_bits = static_cast<std::uint64_t>(core.integer("input_bus_bits"));
+    t.output_bus_bits = static_cast<std::uint64_t>(core.integer("output_bus_bits"));
+    t.integration_s = n.dac->integration_time();
+    t.conversion_s = n.adc->conversion_time();
+    t.input_double_buffered = core.boolean("input_double_buffered");
+    return t;
+}
+
+AimcCore::AimcCore(sc_core::sc_module_name name, int index, const ComponentConfig& cfg, const ChipGeometry& g)
+    : sc_core::sc_module(name), index_(index), geometry_(g), numerics_(make_core_numerics(cfg)),
+      timing_(core_timing(cfg, numerics_, g.clock_hz)), pipeline_(timing_.input_double_buffered),
+      ni_(index, index % g.grid_cols, index / g.grid_cols), static_power_(cfg.real("static_power")) {}
 
 void AimcCore::program(const WeightTile& tile) { numerics_.crossbar->program(tile); }
 
@@ -86,10 +95,7 @@ nlohmann::ordered_json AimcCore::stats(std::uint64_t total_cycles) const {
     return j;
 }
 
-namespace {
-const bool core_kind_registered = [] {
-    Catalog::instance().add_interface("core", "one compute core; all cores of a chip are alike");
-    Catalog::instance().add_kind(KindDecl{
+AIMC_DECLARE_KIND(KindDecl{
         "core", "aimc-core", "analog in-memory compute core: DAC -> crossbar -> ADC -> digital unit",
         {ParamDecl::integer("input_bus_bits", 256, 1, 65536,
                             "bits per cycle from the input buffer into the DAC registers", "bits/cycle"),
@@ -100,8 +106,5 @@ const bool core_kind_registered = [] {
                             "current integration"),
          ParamDecl::quantity("static_power", Dimension::Power, std::string("0 W"), 0, 100,
                              "static (leakage and bias) power of one core")}});
-    return true;
-}();
-}  // namespace
 
 }  // namespace aimc

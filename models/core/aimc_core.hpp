@@ -39,6 +39,11 @@ private:
     mutable std::vector<float> x_norm_;
 };
 
+// The numerics of a core, built from its `core` config section.
+CoreNumerics make_core_numerics(const ComponentConfig& core);
+// The MVM timing of a core with these converters at this clock.
+MvmCoreTiming core_timing(const ComponentConfig& core, const CoreNumerics& n, double clock_hz);
+
 class AimcCore : public sc_core::sc_module {
 public:
     AimcCore(sc_core::sc_module_name name, int index, const ComponentConfig& cfg, const ChipGeometry& g);
@@ -56,6 +61,7 @@ public:
     std::uint64_t nmpu(const DigitalOp& op, const std::vector<float>& in, std::vector<float>& out, std::uint64_t start);
 
     MvmPhases phases(std::size_t rows, std::size_t cols) const;
+    const CoreNumerics& numerics() const { return numerics_; }
     void add_energy(EnergyBreakdown& e) const;
     double static_power() const { return static_power_; }
     nlohmann::ordered_json stats(std::uint64_t total_cycles) const;

@@ -36,10 +36,7 @@ nlohmann::ordered_json HostPort::stats(std::uint64_t total_cycles) const {
     return j;
 }
 
-namespace {
-const bool host_kind_registered = [] {
-    Catalog::instance().add_interface("host-port", "the I/O port between host memory and the chip");
-    Catalog::instance().add_kind(KindDecl{
+AIMC_DECLARE_KIND(KindDecl{
         "host-port", "host-port", "host I/O port attached to one router of the interconnect",
         {ParamDecl::integer("attach_x", 0, 0, 4095, "column of the router the port is attached to", "index"),
          ParamDecl::integer("attach_y", 0, 0, 4095, "row of the router the port is attached to", "index"),
@@ -50,8 +47,5 @@ const bool host_kind_registered = [] {
                             "samples"),
          ParamDecl::quantity("energy_per_byte", Dimension::Energy, std::string("0 pJ"), 0, 1e-6,
                              "energy to move one byte between host memory and the port (reported as memory)")}});
-    return true;
-}();
-}  // namespace
 
 }  // namespace aimc
