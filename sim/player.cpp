@@ -91,8 +91,8 @@ void StreamPlayer::step() {
                 sample_started_ = false;
             }
         }
-    } catch (const InputError& e) {
-        run_.error = e.what();
+    } catch (...) {
+        run_.error = std::current_exception();
         sc_core::sc_stop();
     }
 }

@@ -7,6 +7,7 @@
 #include <systemc>
 
 #include <cstdint>
+#include <exception>
 #include <map>
 #include <optional>
 #include <string>
@@ -41,7 +42,9 @@ struct RunState {
     bool host_collects = false;  // some host stream has output ops (enables the in-flight window)
     int host_output_streams = 0;
     std::vector<int> host_outputs_per_sample;  // streams done with sample k's outputs
-    std::optional<std::string> error;  // the first input error raised inside a process
+    // The first exception raised inside a process: kept here, the kernel stopped, and rethrown
+    // after sc_start returns (SystemC would otherwise turn it into its own report).
+    std::exception_ptr error;
 };
 
 class StreamPlayer : public sc_core::sc_module {

@@ -137,7 +137,7 @@ nlohmann::ordered_json simulate(const ChipConfig& cfg, const Workload& workload,
                   players.size(), run.samples, run.seed);
     sc_core::sc_start();
     spdlog::debug("simulation ended at cycle {} after {} process activations", run.end_cycle, run.events);
-    if (run.error) throw InputError(*run.error);
+    if (run.error) std::rethrow_exception(run.error);
     std::vector<std::string> stuck;
     for (const auto& p : players)
         if (!p->finished()) stuck.push_back("  " + p->position());

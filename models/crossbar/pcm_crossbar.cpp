@@ -46,12 +46,16 @@ public:
         }
     }
 
-    void mvm(const float* x, float* y) const override {
-        std::fill(y, y + tile_cols_, 0.f);
-        for (std::size_t i = 0; i < tile_rows_; ++i) {
+    void mvm(const float* x, float* y) const override { accumulate_rows(x, w_norm_.data(), y, tile_rows_, tile_cols_); }
+
+    // Row-major axpy sweeps: contiguous, vectorizable, no aliasing between the arrays.
+    static void accumulate_rows(const float* __restrict x, const float* __restrict w, float* __restrict y,
+                                std::size_t rows, std::size_t cols) {
+        std::fill(y, y + cols, 0.f);
+        for (std::size_t i = 0; i < rows; ++i) {
             const float xi = x[i];
-            const float* row = &w_norm_[i * tile_cols_];
-            for (std::size_t j = 0; j < tile_cols_; ++j) y[j] += xi * row[j];
+            const float* __restrict row = w + i * cols;
+            for (std::size_t j = 0; j < cols; ++j) y[j] += xi * row[j];
         }
     }
 
