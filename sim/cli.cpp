@@ -6,6 +6,7 @@
 
 #include <fstream>
 #include <iostream>
+#include <limits>
 #include <map>
 #include <optional>
 
@@ -223,9 +224,11 @@ int cmd_trace(const Args& a) {
     return 0;
 }
 
-std::uint64_t parse_count(const std::string& flag, const std::string& v, long long lo) {
+std::uint64_t parse_count(const std::string& flag, const std::string& v, long long lo, long long hi) {
     auto n = parse_integer(v);
-    if (!n || *n < lo) throw UsageError(flag + ": expected an integer >= " + std::to_string(lo) + ", got '" + v + "'");
+    if (!n || *n < lo || *n > hi)
+        throw UsageError(flag + ": expected an integer in " + std::to_string(lo) + ".." + std::to_string(hi) + ", got '" +
+                         v + "'");
     return static_cast<std::uint64_t>(*n);
 }
 
@@ -272,8 +275,8 @@ int cmd_run(const Args& a) {
     std::string chip_file = require(a, "--chip");
     std::string workload_path = require(a, "--workload");
     RunOptions opt;
-    if (a.values.count("--seed")) opt.seed = parse_count("--seed", a.values.at("--seed"), 0);
-    if (a.values.count("--samples")) opt.samples = parse_count("--samples", a.values.at("--samples"), 1);
+    if (a.values.count("--seed")) opt.seed = parse_count("--seed", a.values.at("--seed"), 0, std::numeric_limits<long long>::max());
+    if (a.values.count("--samples")) opt.samples = parse_count("--samples", a.values.at("--samples"), 1, 100'000'000);
     if (a.values.count("--t-inference")) {
         std::string why;
         auto t = parse_quantity(a.values.at("--t-inference"), Dimension::Time, &why);

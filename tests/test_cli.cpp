@@ -317,11 +317,11 @@ TEST_CASE("cli: run rejects bad numbers on the command line with exit 2") {
     Result seed = run_cli({"run", "--chip", "configs/tiny.yaml", "--workload", "workloads/tiny-mlp", "--seed", "x"});
     SHOW(seed);
     CHECK(seed.code == 2);
-    CHECK(seed.err == "aimcsim: --seed: expected an integer >= 0, got 'x'\n" + kSeeHelp);
+    CHECK(seed.err == "aimcsim: --seed: expected an integer in 0..9223372036854775807, got 'x'\n" + kSeeHelp);
     Result samples = run_cli({"run", "--chip", "configs/tiny.yaml", "--workload", "workloads/tiny-mlp", "--samples=0"});
     SHOW(samples);
     CHECK(samples.code == 2);
-    CHECK(samples.err == "aimcsim: --samples: expected an integer >= 1, got '0'\n" + kSeeHelp);
+    CHECK(samples.err == "aimcsim: --samples: expected an integer in 1..100000000, got '0'\n" + kSeeHelp);
     Result t = run_cli({"run", "--chip", "configs/tiny.yaml", "--workload", "workloads/tiny-mlp", "--t-inference", "5 pJ"});
     SHOW(t);
     CHECK(t.code == 2);
