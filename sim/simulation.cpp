@@ -47,7 +47,7 @@ double ns(std::uint64_t cycles, double clock_hz) { return static_cast<double>(cy
 PeakFigures peak_figures(const ChipConfig& cfg) {
     ChipGeometry g = chip_geometry(cfg);
     const auto& core = cfg.at("core");
-    const CoreNumerics n = make_core_numerics(core);
+    const CoreNumerics n = make_core_numerics(core, static_cast<std::uint64_t>(cfg.at("run").integer("seed")), 0);
     const MvmCoreTiming t = core_timing(core, n, g.clock_hz);
     const auto& dac = n.dac;
     const auto& adc = n.adc;
@@ -98,7 +98,7 @@ nlohmann::ordered_json simulate(const ChipConfig& cfg, const Workload& workload,
         spdlog::warn("{} samples requested but the data set has {}; inputs repeat from the start",
                      run.samples, workload.inputs->shape[0]);
 
-    Chip chip("chip", cfg);
+    Chip chip("chip", cfg, run.seed);
     run.chip = &chip;
     const int cores = chip.core_count();
     for (const auto& s : workload.trace.streams)

@@ -42,29 +42,29 @@ TEST_CASE("numerics: fixed input range clips instead of scaling") {
 
 TEST_CASE("numerics: CCO ADC clips to the output bound and quantizes to symmetric codes") {
     ChipConfig cfg = load_chip_config("configs/tiny.yaml");
-    auto adc = Factory<Adc>::create(cfg.at("core.adc"));
+    auto adc = AdcFactory::create(cfg.at("core.adc"), AdcDrawContext{1, 0, 64});
     std::vector<float> y = {10.5f, -12.0f, 1.0f, 0.03f, -0.035f};
-    adc->convert(y.data(), y.size());
+    adc->convert(y.data(), y.size(), 0);
     CHECK(y[0] == 10.0f);
     CHECK(y[1] == -10.0f);
     CHECK(y[2] == static_cast<float>(13 * 10.0 / 127));  // 12.7 -> 13
     CHECK(y[3] == 0.0f);                                  // 0.381 -> 0
     CHECK(y[4] == -0.0f);                                 // -0.44 -> 0
     std::vector<float> tie = {-0.04f};                     // -0.508 -> -1
-    adc->convert(tie.data(), 1);
+    adc->convert(tie.data(), 1, 0);
     CHECK(tie[0] == static_cast<float>(-10.0 / 127));
 }
 
 TEST_CASE("numerics: ideal converters pass values through unchanged") {
     ChipConfig cfg = load_chip_config("configs/tiny-ideal.yaml");
     auto dac = Factory<Dac>::create(cfg.at("core.dac"));
-    auto adc = Factory<Adc>::create(cfg.at("core.adc"));
+    auto adc = AdcFactory::create(cfg.at("core.adc"), AdcDrawContext{1, 0, 64});
     std::vector<float> x = {0.3f, -0.7f}, xn(2);
     CHECK(dac->encode(x.data(), 2, xn.data()) == Approx(0.7f));
     CHECK(xn[0] == 0.3f / 0.7f);
     CHECK(xn[1] == -1.0f);
     std::vector<float> y = {123.456f, -1e-6f};
-    adc->convert(y.data(), 2);
+    adc->convert(y.data(), 2, 0);
     CHECK(y[0] == 123.456f);
     CHECK(y[1] == -1e-6f);
 }
@@ -92,7 +92,7 @@ TEST_CASE("numerics: the PCM crossbar maps weights to a differential pair scaled
 
 TEST_CASE("numerics: core MVM through ideal converters equals the float product") {
     ChipConfig cfg = load_chip_config("configs/tiny-ideal.yaml");
-    CoreNumerics n = make_core_numerics(cfg.at("core"));
+    CoreNumerics n = make_core_numerics(cfg.at("core"), 1, 0);
     WeightTile t;
     t.rows = 16;
     t.cols = 8;
@@ -100,7 +100,7 @@ TEST_CASE("numerics: core MVM through ideal converters equals the float product"
     n.crossbar->program(t);
     std::vector<float> x(16), y(8);
     for (std::size_t i = 0; i < 16; ++i) x[i] = std::cos(0.11f * static_cast<float>(i)) * 3.0f;
-    n.mvm(x.data(), y.data());
+    n.mvm(x.data(), y.data(), 0);
     for (std::size_t j = 0; j < 8; ++j) {
         double ref = 0;
         for (std::size_t i = 0; i < 16; ++i) ref += static_cast<double>(x[i]) * t.w[i * 8 + j];
@@ -110,7 +110,7 @@ TEST_CASE("numerics: core MVM through ideal converters equals the float product"
 
 TEST_CASE("numerics: the quantized core MVM error stays within the converters' resolution") {
     ChipConfig cfg = load_chip_config("configs/tiny.yaml");
-    CoreNumerics n = make_core_numerics(cfg.at("core"));
+    CoreNumerics n = make_core_numerics(cfg.at("core"), 1, 0);
     WeightTile t;
     t.rows = 64;
     t.cols = 4;
@@ -118,7 +118,7 @@ TEST_CASE("numerics: the quantized core MVM error stays within the converters' r
     n.crossbar->program(t);
     std::vector<float> x(64), y(4);
     for (std::size_t i = 0; i < 64; ++i) x[i] = std::cos(0.11f * static_cast<float>(i));
-    n.mvm(x.data(), y.data());
+    n.mvm(x.data(), y.data(), 0);
     const double w_max = n.crossbar->weight_scale();
     const double x_max = 1.0;
     for (std::size_t j = 0; j < 4; ++j) {

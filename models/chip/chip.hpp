@@ -20,7 +20,8 @@ ChipGeometry chip_geometry(const ChipConfig& cfg);
 
 class Chip : public sc_core::sc_module {
 public:
-    Chip(sc_core::sc_module_name name, const ChipConfig& cfg);
+    // `seed` keys every random draw of the chip's devices and converters.
+    Chip(sc_core::sc_module_name name, const ChipConfig& cfg, std::uint64_t seed);
 
     const ChipGeometry& geometry() const { return geometry_; }
     int core_count() const { return static_cast<int>(cores_.size()); }

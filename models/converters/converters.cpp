@@ -43,7 +43,8 @@ public:
     }
     // A signed PWM input of b bits drives up to 2^(b-1) - 1 LSB pulses; the window is 2^(b-1)
     // LSBs (128 ns at 8 bits and 1 ns/LSB, as in HERMES [KA22]).
-    double integration_time() const override { return std::ldexp(lsb_time_, bits_ - 1); }
+    int windows() const override { return 1; }
+    double window_time() const override { return std::ldexp(lsb_time_, bits_ - 1); }
     double energy_per_conversion() const override { return energy_; }
     int bits() const override { return bits_; }
 
@@ -65,7 +66,8 @@ public:
         for (std::size_t i = 0; i < n; ++i) xn[i] = static_cast<float>(std::clamp(x[i] / s, -1.0, 1.0));
         return s;
     }
-    double integration_time() const override { return window_; }
+    int windows() const override { return 1; }
+    double window_time() const override { return window_; }
     double energy_per_conversion() const override { return energy_; }
     int bits() const override { return bits_; }
 
@@ -106,17 +108,18 @@ AIMC_REGISTER_KIND(Factory<Dac>,
 
 class CcoAdc final : public Adc {
 public:
-    explicit CcoAdc(const ComponentConfig& c)
+    CcoAdc(const ComponentConfig& c, const AdcDrawContext&)
         : bits_(static_cast<int>(c.integer("bits"))), levels_(std::ldexp(1.0, bits_ - 1) - 1),
           bound_(c.real("output_bound")), conversion_(c.real("conversion_time")),
           energy_(c.real("energy_per_conversion")) {}
     // Symmetric signed codes -L..L with L = 2^(bits-1) - 1 spanning [-bound, bound].
-    void convert(float* y, std::size_t n) const override {
+    void convert(float* y, std::size_t n, std::uint64_t) const override {
         for (std::size_t i = 0; i < n; ++i) {
             double q = std::nearbyint(y[i] / bound_ * levels_);
             y[i] = static_cast<float>(std::clamp(q, -levels_, levels_) * bound_ / levels_);
         }
     }
+    void calibrate(float*, std::size_t) const override {}
     double conversion_time() const override { return conversion_; }
     double energy_per_conversion() const override { return energy_; }
     int bits() const override { return bits_; }
@@ -131,10 +134,11 @@ private:
 
 class IdealAdc final : public Adc {
 public:
-    explicit IdealAdc(const ComponentConfig& c)
+    IdealAdc(const ComponentConfig& c, const AdcDrawContext&)
         : bits_(static_cast<int>(c.integer("bits"))), conversion_(c.real("conversion_time")),
           energy_(c.real("energy_per_conversion")) {}
-    void convert(float*, std::size_t) const override {}
+    void convert(float*, std::size_t, std::uint64_t) const override {}
+    void calibrate(float*, std::size_t) const override {}
     double conversion_time() const override { return conversion_; }
     double energy_per_conversion() const override { return energy_; }
     int bits() const override { return bits_; }
@@ -152,7 +156,7 @@ std::vector<ParamDecl> adc_cost_params(const char* conversion_default) {
                                 "energy per column per MVM")};
 }
 
-AIMC_REGISTER_KIND(Factory<Adc>,
+AIMC_REGISTER_KIND(AdcFactory,
                    KindDecl{"", "cco-adc",
                             "current-controlled-oscillator ADC: counts during integration, codes latched after "
                             "conversion_time; symmetric signed codes over [-output_bound, output_bound]",
@@ -165,14 +169,14 @@ AIMC_REGISTER_KIND(Factory<Adc>,
                                                       1e-6, "CCO time per LSB (documents the converter; the latency "
                                                             "is conversion_time)")},
                                  adc_cost_params("5 ns"))},
-                   [](const ComponentConfig& c) { return std::make_unique<CcoAdc>(c); });
+                   [](const ComponentConfig& c, const AdcDrawContext& d) { return std::make_unique<CcoAdc>(c, d); });
 
-AIMC_REGISTER_KIND(Factory<Adc>,
+AIMC_REGISTER_KIND(AdcFactory,
                    KindDecl{"", "ideal-adc", "unquantized, unclipped output (for reference runs)",
                             with({ParamDecl::integer("bits", 8, 1, 32,
                                                      "word width of output vectors in buffers (no quantization)", "bits")},
                                  adc_cost_params("0 ns"))},
-                   [](const ComponentConfig& c) { return std::make_unique<IdealAdc>(c); });
+                   [](const ComponentConfig& c, const AdcDrawContext& d) { return std::make_unique<IdealAdc>(c, d); });
 
 }  // namespace
 }  // namespace aimc

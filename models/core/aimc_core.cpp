@@ -4,22 +4,27 @@
 
 namespace aimc {
 
-void CoreNumerics::mvm(const float* x, float* y) const {
+void CoreNumerics::mvm(const float* x, float* y, std::uint64_t event) const {
     const std::size_t rows = crossbar->tile_rows(), cols = crossbar->tile_cols();
     x_norm_.resize(rows);
     const double input_scale = dac->encode(x, rows, x_norm_.data());
     crossbar->mvm(x_norm_.data(), y);
-    adc->convert(y, cols);
+    adc->convert(y, cols, event);
+    adc->calibrate(y, cols);
     // Digital rescale back to the network's units (folded into the readout here).
     const float s = static_cast<float>(input_scale * crossbar->weight_scale());
     for (std::size_t j = 0; j < cols; ++j) y[j] *= s;
 }
 
-CoreNumerics make_core_numerics(const ComponentConfig& core) {
+CoreNumerics make_core_numerics(const ComponentConfig& core, std::uint64_t seed, int core_index) {
     CoreNumerics n;
     n.dac = Factory<Dac>::create(core.child("dac"));
     n.crossbar = Factory<Crossbar>::create(core.child("crossbar"));
-    n.adc = Factory<Adc>::create(core.child("adc"));
+    AdcDrawContext draw;
+    draw.seed = seed;
+    draw.core = static_cast<std::uint64_t>(core_index);
+    draw.columns = n.crossbar->cols();
+    n.adc = AdcFactory::create(core.child("adc"), draw);
     n.digital = Factory<DigitalUnit>::create(core.child("digital"));
     return n;
 }
@@ -37,8 +42,9 @@ MvmCoreTiming core_timing(const ComponentConfig& core, const CoreNumerics& n, do
     return t;
 }
 
-AimcCore::AimcCore(sc_core::sc_module_name name, int index, const ComponentConfig& cfg, const ChipGeometry& g)
-    : sc_core::sc_module(name), index_(index), geometry_(g), numerics_(make_core_numerics(cfg)),
+AimcCore::AimcCore(sc_core::sc_module_name name, int index, const ComponentConfig& cfg, const ChipGeometry& g,
+                   std::uint64_t seed)
+    : sc_core::sc_module(name), index_(index), geometry_(g), numerics_(make_core_numerics(cfg, seed, index)),
       timing_(core_timing(cfg, numerics_, g.clock_hz)), pipeline_(timing_.input_double_buffered),
       ni_(index, index % g.grid_cols, index / g.grid_cols), static_power_(cfg.real("static_power")) {}
 
@@ -51,7 +57,7 @@ MvmPhases AimcCore::phases(std::size_t rows, std::size_t cols) const {
 std::uint64_t AimcCore::mvm(const std::vector<float>& x, std::vector<float>& y, std::uint64_t ready) {
     const std::size_t rows = numerics_.crossbar->tile_rows(), cols = numerics_.crossbar->tile_cols();
     y.resize(cols);
-    numerics_.mvm(x.data(), y.data());
+    numerics_.mvm(x.data(), y.data(), mvms_);
     MvmSchedule s = pipeline_.issue(ready, phases(rows, cols));
     ++mvms_;
     macs_ += rows * cols;

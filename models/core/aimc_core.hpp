@@ -33,20 +33,22 @@ struct CoreNumerics {
     std::unique_ptr<Crossbar> crossbar;
     std::unique_ptr<Adc> adc;
     std::unique_ptr<DigitalUnit> digital;
-    void mvm(const float* x, float* y) const;
+    // `event` numbers this core's MVMs: it keys the per-MVM noise draws.
+    void mvm(const float* x, float* y, std::uint64_t event) const;
 
 private:
     mutable std::vector<float> x_norm_;
 };
 
 // The numerics of a core, built from its `core` config section.
-CoreNumerics make_core_numerics(const ComponentConfig& core);
+CoreNumerics make_core_numerics(const ComponentConfig& core, std::uint64_t seed, int core_index);
 // The MVM timing of a core with these converters at this clock.
 MvmCoreTiming core_timing(const ComponentConfig& core, const CoreNumerics& n, double clock_hz);
 
 class AimcCore : public sc_core::sc_module {
 public:
-    AimcCore(sc_core::sc_module_name name, int index, const ComponentConfig& cfg, const ChipGeometry& g);
+    AimcCore(sc_core::sc_module_name name, int index, const ComponentConfig& cfg, const ChipGeometry& g,
+             std::uint64_t seed);
 
     int index() const { return index_; }
     NetworkInterface& ni() { return ni_; }
