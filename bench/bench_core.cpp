@@ -4,7 +4,7 @@
 
 #include <systemc>
 
-#include "models/core/aimc_core.hpp"
+#include "models/core/core_numerics.hpp"
 #include "models/core/mvm_pipeline.hpp"
 #include "sim/config.hpp"
 
@@ -17,11 +17,11 @@ std::string source(const char* rel) { return std::string(AIMC_SOURCE_DIR) + "/" 
 // One 256x256 MVM through the HERMES peripherals (8-bit PWM DAC, crossbar, 8-bit CCO ADC).
 void BM_HermesMvmNumerics(benchmark::State& state) {
     aimc::ChipConfig cfg = aimc::load_chip_config(source("configs/hermes.yaml"));
-    aimc::CoreNumerics n = aimc::make_core_numerics(cfg.at("core"), 1, 0);
+    aimc::CoreNumerics n(cfg.at("core"), aimc::NumericsContext{});
     aimc::WeightTile t;
     t.rows = t.cols = 256;
     for (std::size_t i = 0; i < 256 * 256; ++i) t.w.push_back(static_cast<float>((i * 7919) % 255) / 127.f - 1.f);
-    n.crossbar->program(t);
+    n.program(t);
     std::vector<float> x(256), y(256);
     for (std::size_t i = 0; i < 256; ++i) x[i] = static_cast<float>(i % 17) / 8.f - 1.f;
     std::uint64_t event = 0;

@@ -12,6 +12,8 @@
 
 #include "sim/config.hpp"
 #include "sim/errors.hpp"
+#include "sim/npy.hpp"
+#include "sim/probe.hpp"
 #include "sim/registry.hpp"
 #include "sim/simulation.hpp"
 #include "sim/units.hpp"
@@ -28,6 +30,10 @@ Usage:
   aimcsim validate --chip FILE [--set K=V]...             check a chip description, print the assembled chip
   aimcsim describe [KIND] [--markdown]                    list component kinds and their parameters
   aimcsim trace    --chip FILE --workload DIR             print the trace a workload resolves to
+  aimcsim probe weights --chip FILE --weights W.npy [--t-inference T] [--seed N] [--out E.npy] [--no-compensation]
+                                                          effective weights of one core after programming and drift
+  aimcsim probe mvm --chip FILE --weights W.npy [--t-inference T] [--seed N] [--inputs N] [--no-compensation]
+                                                          relative MVM error on random inputs
   aimcsim --help | --version
 
 Options of run (validate and trace take --chip and --set):
@@ -46,6 +52,7 @@ Examples:
   aimcsim run --chip configs/hermes.yaml --workload workloads/synthetic/peak --out r.json
   aimcsim run --chip configs/tiny.yaml --workload workloads/tiny-mlp --set core.adc.bits=4
   aimcsim describe cco-adc
+  aimcsim probe weights --chip configs/aihwkit-pcm.yaml --weights W.npy --t-inference 1d --out E.npy
 
 Exit codes: 0 success, 1 bad input (config, workload, trace, data), 2 bad command line, 3 internal error.
 )";
@@ -57,14 +64,15 @@ struct Args {
     std::vector<std::string> positional;
     bool quiet = false;
     bool markdown = false;
+    bool no_compensation = false;
 };
 
 Args parse_args(const std::vector<std::string>& a) {
     Args out;
     if (a.empty()) throw UsageError("no command given");
     out.command = a[0];
-    static const std::vector<std::string> with_value = {"--chip", "--workload", "--out", "--seed", "--samples",
-                                                        "--t-inference"};
+    static const std::vector<std::string> with_value = {"--chip",    "--workload",    "--out",    "--seed",
+                                                        "--samples", "--t-inference", "--weights", "--inputs"};
     for (std::size_t i = 1; i < a.size(); ++i) {
         const std::string& s = a[i];
         std::string key = s, value;
@@ -78,6 +86,8 @@ Args parse_args(const std::vector<std::string>& a) {
             out.quiet = true;
         } else if (key == "-v" || key == "--verbose") {
             spdlog::set_level(spdlog::level::debug);
+        } else if (key == "--no-compensation" && out.command == "probe") {
+            out.no_compensation = true;
         } else if (key == "--markdown" && out.command == "describe") {
             out.markdown = true;
         } else if (key == "--set") {
@@ -232,6 +242,47 @@ std::uint64_t parse_count(const std::string& flag, const std::string& v, long lo
     return static_cast<std::uint64_t>(*n);
 }
 
+double parse_time_flag(const Args& a) {
+    std::string why;
+    auto t = parse_quantity(a.values.at("--t-inference"), Dimension::Time, &why);
+    if (!t || *t < 0) throw UsageError("--t-inference: " + (why.empty() ? "must not be negative" : why));
+    return *t;
+}
+
+int cmd_probe(const Args& a) {
+    if (a.positional.empty() || (a.positional[0] != "weights" && a.positional[0] != "mvm"))
+        throw UsageError("'probe' needs what to probe: 'probe weights' or 'probe mvm'");
+    const bool weights = a.positional[0] == "weights";
+    only(a, weights ? std::vector<std::string>{"--chip", "--weights", "--t-inference", "--seed", "--out"}
+                    : std::vector<std::string>{"--chip", "--weights", "--t-inference", "--seed", "--inputs"},
+         true, 1);
+    ChipConfig cfg = load_chip_config(require(a, "--chip"), a.sets);
+    ProbeOptions opt;
+    opt.weights_file = require(a, "--weights");
+    opt.seed = a.values.count("--seed") ? parse_count("--seed", a.values.at("--seed"), 0, std::numeric_limits<long long>::max())
+                                        : static_cast<std::uint64_t>(cfg.at("run").integer("seed"));
+    opt.t_inference_s = a.values.count("--t-inference") ? parse_time_flag(a) : cfg.at("run").real("t_inference");
+    opt.compensation = !a.no_compensation;
+    const std::string when = format_quantity(opt.t_inference_s, Dimension::Time);
+    if (weights) {
+        const std::string out = a.values.count("--out") ? a.values.at("--out") : "";
+        ProbeWeightsResult r = probe_weights(cfg, opt);
+        if (!out.empty()) write_npy(out, {r.rows, r.cols}, r.effective);
+        std::cout << fmt::format("probe weights: {}x{} on '{}', t = {}, seed {}: alpha {:.6f}{}, rms error {:.5f} of max|W|{}\n",
+                                 r.rows, r.cols, cfg.name, when, opt.seed, r.alpha,
+                                 opt.compensation ? "" : " (not applied)", r.rms_error,
+                                 out.empty() ? "" : ", written to " + out);
+    } else {
+        if (a.values.count("--inputs")) opt.inputs = parse_count("--inputs", a.values.at("--inputs"), 1, 1'000'000);
+        ProbeMvmResult r = probe_mvm(cfg, opt);
+        std::cout << fmt::format("probe mvm: {}x{} on '{}', t = {}, seed {}, {} inputs: relative error {:.5f} "
+                                 "(std of y - y_ideal over std of y_ideal), alpha {:.6f}{}\n",
+                                 r.rows, r.cols, cfg.name, when, opt.seed, r.inputs, r.relative_error, r.alpha,
+                                 opt.compensation ? "" : " (not applied)");
+    }
+    return 0;
+}
+
 void print_summary(const nlohmann::ordered_json& r, const std::string& out) {
     const auto& lat = r["latency"];
     const auto& en = r["energy"];
@@ -277,12 +328,7 @@ int cmd_run(const Args& a) {
     RunOptions opt;
     if (a.values.count("--seed")) opt.seed = parse_count("--seed", a.values.at("--seed"), 0, std::numeric_limits<long long>::max());
     if (a.values.count("--samples")) opt.samples = parse_count("--samples", a.values.at("--samples"), 1, 100'000'000);
-    if (a.values.count("--t-inference")) {
-        std::string why;
-        auto t = parse_quantity(a.values.at("--t-inference"), Dimension::Time, &why);
-        if (!t || *t < 0) throw UsageError("--t-inference: " + (why.empty() ? "must not be negative" : why));
-        opt.t_inference_s = *t;
-    }
+    if (a.values.count("--t-inference")) opt.t_inference_s = parse_time_flag(a);
     std::string out = a.values.count("--out") ? a.values.at("--out") : "";
     ChipConfig cfg = load_chip_config(chip_file, a.sets);
     Workload wl = load_workload(workload_path, cfg);
@@ -326,6 +372,7 @@ int cli_main(const std::vector<std::string>& args) {
         if (a.command == "validate") return cmd_validate(a);
         if (a.command == "describe") return cmd_describe(a);
         if (a.command == "trace") return cmd_trace(a);
+        if (a.command == "probe") return cmd_probe(a);
         throw UsageError("unknown command '" + a.command + "'");
     } catch (const UsageError& e) {
         std::cerr << "aimcsim: " << e.what() << "\n(see 'aimcsim --help')\n";

@@ -13,6 +13,7 @@ const std::vector<SlotDecl>& chip_slots() {
         {"chip", "chip", "aimc-chip", "the chip as a whole: clock, core grid, chip-level static power"},
         {"core", "core", "aimc-core", "one compute core (all cores are alike): buffers, pipelining"},
         {"core.crossbar", "crossbar", "", "the crossbar array of weights (conductances)"},
+        {"core.crossbar.device", "device", "ideal", "the memory devices of the crossbar: noise, drift"},
         {"core.dac", "dac", "", "the input converters, one per crossbar row"},
         {"core.adc", "adc", "", "the output converters, one per crossbar column"},
         {"core.digital", "digital-unit", "", "the near-memory digital unit that post-processes ADC outputs"},

@@ -25,6 +25,15 @@ int StreamPlayer::endpoint_id(int trace_endpoint) const {
     return trace_endpoint == kHostEndpoint ? run_.chip->core_count() : trace_endpoint;
 }
 
+StreamPlayer::Buffer& StreamPlayer::read(int id, std::uint64_t cycle) {
+    Buffer& b = buf(id);
+    if (b.in_output_buffer) {
+        core_->consume_output(cycle);
+        b.in_output_buffer = false;
+    }
+    return b;
+}
+
 std::string StreamPlayer::position() const {
     std::string who = core_ ? "core " + std::to_string(core_->index())
                             : "host stream" + (stream_.name.empty() ? "" : " " + stream_.name);
@@ -167,15 +176,19 @@ StreamPlayer::Outcome StreamPlayer::execute(const Op& op, std::uint64_t now) {
         }
         case OpCode::Mvm: {
             Buffer& in = buf(op.in);
-            std::uint64_t start = std::max(in.ready, core_->mvm_load_free());
+            const auto load_free = core_->mvm_load_free();
+            if (!load_free) return on(core_->output_released);
+            std::uint64_t start = std::max(in.ready, *load_free);
             if (start > now) return until(start);
             const std::size_t rows = core_->crossbar().tile_rows();
             if (rows == 0) fail(op, "no weights programmed on core " + std::to_string(core_->index()));
             if (in.data.size() != rows)
                 fail(op, "in=" + name_of(op.in) + " has " + std::to_string(in.data.size()) +
                              " elements but the programmed tile has " + std::to_string(rows) + " rows");
-            Buffer& out = buf(op.out);
+            read(op.in, now);
+            Buffer& out = read(op.out, now);  // an unread result it overwrites leaves the buffer
             out.ready = core_->mvm(in.data, out.data, now);
+            out.in_output_buffer = true;
             return done(out.ready);
         }
         case OpCode::Nmpu: {
@@ -207,7 +220,9 @@ StreamPlayer::Outcome StreamPlayer::execute(const Op& op, std::uint64_t now) {
                 for (std::size_t i = 0; i < n; ++i) bias[i] = static_cast<float>(b.data[cols.begin + i]);
                 d.bias = bias.data();
             }
-            Buffer& out = buf(op.out);
+            read(op.in, start);
+            if (op.add >= 0) read(op.add, start);
+            Buffer& out = read(op.out, start);
             std::vector<float> result;
             out.ready = core_->nmpu(d, in.data, result, start);
             out.data = std::move(result);
@@ -222,6 +237,7 @@ StreamPlayer::Outcome StreamPlayer::execute(const Op& op, std::uint64_t now) {
             if (dst > run_.chip->core_count())
                 fail(op, "core " + std::to_string(op.peer) + " does not exist: the chip has " +
                              std::to_string(run_.chip->core_count()) + " cores");
+            if (core_) read(op.buf, now);
             Message m;
             m.src = port.id();
             m.dst = dst;

@@ -60,6 +60,7 @@ private:
     struct Buffer {
         std::vector<float> data;
         std::uint64_t ready = 0;
+        bool in_output_buffer = false;  // an MVM result not read yet: it holds an output-buffer slot
     };
     enum class Wait { None, Until, Event };
     struct Outcome {
@@ -77,6 +78,8 @@ private:
     [[noreturn]] void fail(const Op& op, const std::string& msg) const;
     std::uint64_t now_cycle() const;
     Buffer& buf(int id) { return buffers_[static_cast<std::size_t>(id)]; }
+    // The first read of an MVM result (at `cycle`) frees its slot in the core's output buffer.
+    Buffer& read(int id, std::uint64_t cycle);
     NetworkInterface& ni();
     int endpoint_id(int trace_endpoint) const;
     const std::string& name_of(int buffer) const { return stream_.buffers[static_cast<std::size_t>(buffer)]; }

@@ -47,13 +47,10 @@ double ns(std::uint64_t cycles, double clock_hz) { return static_cast<double>(cy
 PeakFigures peak_figures(const ChipConfig& cfg) {
     ChipGeometry g = chip_geometry(cfg);
     const auto& core = cfg.at("core");
-    const CoreNumerics n = make_core_numerics(core, static_cast<std::uint64_t>(cfg.at("run").integer("seed")), 0);
+    const CoreNumerics n(core, NumericsContext{});
     const MvmCoreTiming t = core_timing(core, n, g.clock_hz);
-    const auto& dac = n.dac;
-    const auto& adc = n.adc;
-    const auto& xb = n.crossbar;
-    const auto& du = n.digital;
-    MvmPhases p = mvm_phases(t, MvmShape{xb->rows(), xb->cols()});
+    const std::uint64_t rows = n.crossbar().rows(), cols = n.crossbar().cols();
+    MvmPhases p = mvm_phases(t, MvmShape{rows, cols});
     // Steady state of back-to-back MVMs: the slowest stage sets the interval.
     MvmPipeline pipe(t.input_double_buffered);
     std::uint64_t prev = 0, interval = 0;
@@ -62,20 +59,25 @@ PeakFigures peak_figures(const ChipConfig& cfg) {
         if (i > 0) interval = s.done - prev;
         prev = s.done;
     }
-    interval = std::max(interval, du->occupancy_cycles(xb->cols(), 1));
+    interval = std::max(interval, n.digital().occupancy_cycles(cols, 1));
     PeakFigures f;
     f.cores = g.grid_cols * g.grid_rows;
     f.mvm_latency_cycles = p.latency();
     f.mvm_interval_cycles = interval;
     const double t_mvm = static_cast<double>(interval) / g.clock_hz;
-    const double ops = 2.0 * static_cast<double>(xb->rows() * xb->cols()) * f.cores;
+    const double ops = 2.0 * static_cast<double>(rows * cols) * f.cores;
     f.tops = ops / t_mvm / 1e12;
-    const double e_core = static_cast<double>(xb->rows()) * dac->energy_per_conversion() +
-                          static_cast<double>(xb->rows() * xb->cols()) * xb->energy_per_mac() +
-                          static_cast<double>(xb->cols()) * adc->energy_per_conversion() +
-                          static_cast<double>(xb->cols()) * du->energy_per_lane_op();
-    const double router_static =
-        cfg.at("interconnect").decl->param("router_static_power") ? cfg.at("interconnect").real("router_static_power") : 0.0;
+    // Per MVM: every window drives the rows, reads the cells and converts the columns; one
+    // digital pass; the input and output buffer bytes.
+    const double windows = static_cast<double>(t.windows);
+    const double e_core = windows * (static_cast<double>(rows) * n.dac().energy_per_conversion() +
+                                     static_cast<double>(rows * cols) * n.crossbar().energy_per_mac() +
+                                     static_cast<double>(cols) * n.adc().energy_per_conversion()) +
+                          static_cast<double>(cols) * n.digital().energy_per_lane_op() +
+                          static_cast<double>((rows * t.dac_bits + cols * t.adc_bits + 7) / 8) *
+                              core.real("buffer_energy_per_byte");
+    const auto& net = cfg.at("interconnect");
+    const double router_static = net.decl->param("router_static_power") ? net.real("router_static_power") : 0.0;
     const double p_static = cfg.at("chip").real("static_power") + f.cores * (core.real("static_power") + router_static);
     f.power_w = e_core * f.cores / t_mvm + p_static;
     f.tops_per_w = f.tops / f.power_w;
@@ -98,7 +100,7 @@ nlohmann::ordered_json simulate(const ChipConfig& cfg, const Workload& workload,
         spdlog::warn("{} samples requested but the data set has {}; inputs repeat from the start",
                      run.samples, workload.inputs->shape[0]);
 
-    Chip chip("chip", cfg, run.seed);
+    Chip chip("chip", cfg, NumericsContext{run.seed, 0, t_inference});
     run.chip = &chip;
     const int cores = chip.core_count();
     for (const auto& s : workload.trace.streams)
@@ -160,7 +162,7 @@ nlohmann::ordered_json simulate(const ChipConfig& cfg, const Workload& workload,
         macs += chip.core(i).macs();
     }
     e.interconnect = chip.interconnect().dynamic_energy();
-    e.memory = chip.host().energy();
+    e.memory += chip.host().energy();
     e.static_ = chip.total_static_power() * total_s;
     const double total_j = e.total();
 
@@ -236,6 +238,17 @@ nlohmann::ordered_json simulate(const ChipConfig& cfg, const Workload& workload,
         acc["samples"] = 0;
     }
     acc["t_inference_s"] = t_inference;
+
+    // Weights are programmed before inference (t_inference earlier): reported apart, not part of
+    // the run's latency or energy. Cores program in parallel.
+    double program_s = 0, program_j = 0;
+    std::uint64_t devices = 0;
+    for (int i = 0; i < cores; ++i) {
+        program_s = std::max(program_s, chip.core(i).programming_time());
+        program_j += chip.core(i).programming_energy();
+        devices += chip.core(i).crossbar().tile_rows() ? chip.core(i).crossbar().devices_programmed() : 0;
+    }
+    r["programming"] = {{"time_ns", program_s * 1e9}, {"energy_pj", program_j * 1e12}, {"devices", devices}};
 
     nlohmann::ordered_json core_stats = nlohmann::ordered_json::array();
     for (int i = 0; i < cores; ++i) core_stats.push_back(chip.core(i).stats(total_cycles));

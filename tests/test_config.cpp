@@ -146,7 +146,7 @@ TEST_CASE("config: hermes resolves every value") {
     CHECK(xb.integer("rows") == 256);
     CHECK(xb.integer("cols") == 256);
     CHECK(xb.integer("devices_per_polarity") == 2);
-    CHECK(xb.real("g_max") == Approx(25e-6).epsilon(1e-12));
+    CHECK(xb.child("device").real("g_max") == Approx(25e-6).epsilon(1e-12));
     CHECK(xb.real("energy_per_mac") == Approx(0.04e-12).epsilon(1e-12));
 
     const auto& dac = c.at("core.dac");
@@ -164,14 +164,14 @@ TEST_CASE("config: hermes resolves every value") {
     CHECK(adc.real("time_per_lsb") == Approx(300e-12).epsilon(1e-12));
     CHECK(adc.real("conversion_time") == Approx(5e-9).epsilon(1e-12));
     CHECK(adc.real("output_bound") == 10.0);
-    CHECK(adc.real("energy_per_conversion") == Approx(24e-12).epsilon(1e-12));
+    CHECK(adc.real("energy_per_conversion") == Approx(26.2e-12).epsilon(1e-12));
 
     const auto& dig = c.at("core.digital");
     CHECK(dig.kind == "float");
     CHECK(dig.integer("lanes") == 16);
     CHECK(dig.integer("cycles_per_op") == 1);
     CHECK(dig.integer("pipeline_depth") == 2);
-    CHECK(dig.real("energy_per_lane_op") == Approx(3e-12).epsilon(1e-12));
+    CHECK(dig.real("energy_per_lane_op") == Approx(0.7e-12).epsilon(1e-12));
 
     const auto& net = c.at("interconnect");
     CHECK(net.kind == "mesh");
@@ -221,7 +221,7 @@ TEST_CASE("config: tiny inherits from hermes and changes the size only") {
     CHECK(c.at("core.crossbar").kind == "pcm-crossbar");
     CHECK(c.at("core.crossbar").integer("devices_per_polarity") == 2);
     CHECK(c.at("core.adc").kind == "cco-adc");
-    CHECK(c.at("core.adc").real("energy_per_conversion") == Approx(24e-12).epsilon(1e-12));
+    CHECK(c.at("core.adc").real("energy_per_conversion") == Approx(26.2e-12).epsilon(1e-12));
     CHECK(c.at("core.adc").real("conversion_time") == Approx(5e-9).epsilon(1e-12));
     CHECK(c.at("core.dac").kind == "pwm-dac");
     CHECK(c.at("core.dac").integer("bits") == 8);
@@ -247,7 +247,7 @@ TEST_CASE("config: tiny-ideal replaces the converters of tiny") {
     const auto& adc = c.at("core.adc");
     CHECK(adc.kind == "ideal-adc");
     CHECK(adc.real("conversion_time") == Approx(5e-9).epsilon(1e-12));
-    CHECK(adc.real("energy_per_conversion") == Approx(24e-12).epsilon(1e-12));
+    CHECK(adc.real("energy_per_conversion") == Approx(26.2e-12).epsilon(1e-12));
     CHECK(adc.integer("bits") == 8);
     CHECK_FALSE(adc.params.has("time_per_lsb"));
     CHECK_FALSE(adc.params.has("output_bound"));
@@ -264,7 +264,7 @@ TEST_CASE("config: a minimal file gets every default") {
     CHECK(c.at("core").integer("input_bus_bits") == 256);
     CHECK(c.at("core").boolean("input_double_buffered"));
     CHECK(c.at("core.crossbar").integer("devices_per_polarity") == 1);
-    CHECK(c.at("core.crossbar").real("g_max") == Approx(25e-6).epsilon(1e-12));
+    CHECK(c.at("core.crossbar.device").real("g_max") == Approx(25e-6).epsilon(1e-12));
     CHECK(c.at("core.dac").real("lsb_time") == Approx(1e-9).epsilon(1e-12));
     CHECK(c.at("core.adc").real("output_bound") == 10.0);
     CHECK(c.at("core.adc").real("time_per_lsb") == Approx(300e-12).epsilon(1e-12));
@@ -295,7 +295,7 @@ TEST_CASE("config: a derived file overrides single values and keeps the rest") {
     CHECK(c.at("core.adc").kind == "cco-adc");
     CHECK(c.at("core.adc").integer("bits") == 6);
     CHECK(c.at("core.adc").params.value("bits").where == path + ":5:11");
-    CHECK(c.at("core.adc").real("energy_per_conversion") == Approx(24e-12).epsilon(1e-12));
+    CHECK(c.at("core.adc").real("energy_per_conversion") == Approx(26.2e-12).epsilon(1e-12));
     CHECK(c.at("core.adc").real("time_per_lsb") == Approx(300e-12).epsilon(1e-12));
     CHECK(c.at("core.dac").integer("bits") == 8);
 }
@@ -305,7 +305,7 @@ TEST_CASE("config: the same kind in a derived file merges with the base section"
     std::string path = dir.write("d.yaml", hermes_base() + "core:\n  adc:\n    kind: cco-adc\n    bits: 4\n");
     ChipConfig c = load_chip_config(path);
     CHECK(c.at("core.adc").integer("bits") == 4);
-    CHECK(c.at("core.adc").real("energy_per_conversion") == Approx(24e-12).epsilon(1e-12));
+    CHECK(c.at("core.adc").real("energy_per_conversion") == Approx(26.2e-12).epsilon(1e-12));
     CHECK(c.at("core.adc").real("output_bound") == 10.0);
 }
 
@@ -458,7 +458,7 @@ TEST_CASE("config: unknown kind with and without a suggestion") {
                                                "    kind: laser-dac\n");  // 7
     auto errors = errors_of(path);
     REQUIRE(errors.size() == 2);
-    CHECK(errors[0] == path + ":7:11: core.dac.kind: unknown dac kind \"laser-dac\"; known kinds: ideal-dac, pwm-dac");
+    CHECK(errors[0] == path + ":7:11: core.dac.kind: unknown dac kind \"laser-dac\"; known kinds: bit-serial-dac, ideal-dac, pwm-dac");
     CHECK(errors[1] == path +
                            ":5:11: core.adc.kind: unknown adc kind \"cco-adcc\"; known kinds: cco-adc, ideal-adc (did "
                            "you mean 'cco-adc'?)");
@@ -584,7 +584,7 @@ TEST_CASE("config: several errors in one file are all reported together") {
     std::vector<std::string> expected = {
         path + ":10:1: chipp: unknown top-level key; expected one of " + kTopLevel + " (did you mean 'chip'?)",
         path + ":5:11: core.crossbar.rows: expected an integer in 1..4096, got \"0\"",
-        path + ":9:11: core.dac.kind: unknown dac kind \"nosuch\"; known kinds: ideal-dac, pwm-dac",
+        path + ":9:11: core.dac.kind: unknown dac kind \"nosuch\"; known kinds: bit-serial-dac, ideal-dac, pwm-dac",
         path + ":7:5: core.adc.bitz: unknown key for adc kind \"cco-adc\" (did you mean 'bits'?)",
     };
     auto errors = errors_of(path);
@@ -724,7 +724,7 @@ TEST_CASE("config: resolved_json holds every declared parameter with defaults fi
     CHECK(j["core"]["adc"]["output_bound"] == 10.0);
     CHECK(j["core"]["adc"]["conversion_time"] == "5 ns");
     CHECK(j["core"]["dac"]["input_scaling"] == "abs-max");
-    CHECK(j["core"]["crossbar"]["g_max"] == "25 uS");
+    CHECK(j["core"]["crossbar"]["device"]["g_max"] == "25 uS");
     CHECK(j["host"]["kind"] == "host-port");
     CHECK(j["host"]["samples_in_flight"] == 4);
     CHECK(j["run"]["seed"] == 1);
@@ -737,7 +737,7 @@ TEST_CASE("config: resolved_json of hermes covers every slot") {
     CHECK(j.at("name") == "hermes");
     for (const char* slot : {"chip", "core", "interconnect", "host", "run"}) check_component_json(c.at(slot), j.at(slot));
     CHECK(j["core"]["crossbar"]["devices_per_polarity"] == 2);
-    CHECK(j["core"]["adc"]["energy_per_conversion"] == "24 pJ");
+    CHECK(j["core"]["adc"]["energy_per_conversion"] == "26.2 pJ");
     CHECK(j["core"]["dac"]["input_range"] == 1.0);
 }
 

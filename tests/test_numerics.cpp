@@ -5,7 +5,7 @@
 
 #include "models/converters/adc.hpp"
 #include "models/converters/dac.hpp"
-#include "models/core/aimc_core.hpp"
+#include "models/core/core_numerics.hpp"
 #include "models/crossbar/crossbar.hpp"
 #include "models/nmpu/digital_unit.hpp"
 #include "sim/config.hpp"
@@ -70,7 +70,7 @@ TEST_CASE("numerics: ideal converters pass values through unchanged") {
 }
 
 TEST_CASE("numerics: the PCM crossbar maps weights to a differential pair scaled by max |W|") {
-    ChipConfig cfg = load_chip_config("configs/tiny.yaml");
+    ChipConfig cfg = load_chip_config("configs/tiny.yaml", {"core.crossbar.device.kind=ideal"});
     auto xb = Factory<Crossbar>::create(cfg.at("core.crossbar"));
     CHECK(xb->rows() == 64);
     CHECK(xb->cols() == 64);
@@ -78,12 +78,12 @@ TEST_CASE("numerics: the PCM crossbar maps weights to a differential pair scaled
     t.rows = 2;
     t.cols = 3;
     t.w = {1.0f, -2.0f, 0.0f, 0.5f, 0.25f, -1.0f};
-    xb->program(t);
+    xb->program(t, 0.0, DeviceStreams(1, 0));
     CHECK(xb->tile_rows() == 2);
     CHECK(xb->tile_cols() == 3);
     CHECK(xb->weight_scale() == 2.0);
     std::vector<float> x = {1.0f, -0.5f}, y(3);
-    xb->mvm(x.data(), y.data());
+    xb->mvm(x.data(), y.data(), Polarity::Difference, WeightState::AtInference, 0);
     // w_norm = W / 2
     CHECK(y[0] == Approx(0.5 - 0.125));
     CHECK(y[1] == Approx(-1.0 - 0.0625));
@@ -92,12 +92,12 @@ TEST_CASE("numerics: the PCM crossbar maps weights to a differential pair scaled
 
 TEST_CASE("numerics: core MVM through ideal converters equals the float product") {
     ChipConfig cfg = load_chip_config("configs/tiny-ideal.yaml");
-    CoreNumerics n = make_core_numerics(cfg.at("core"), 1, 0);
+    CoreNumerics n(cfg.at("core"), NumericsContext{});
     WeightTile t;
     t.rows = 16;
     t.cols = 8;
     for (std::size_t i = 0; i < t.rows * t.cols; ++i) t.w.push_back(std::sin(0.37f * static_cast<float>(i)));
-    n.crossbar->program(t);
+    n.program(t);
     std::vector<float> x(16), y(8);
     for (std::size_t i = 0; i < 16; ++i) x[i] = std::cos(0.11f * static_cast<float>(i)) * 3.0f;
     n.mvm(x.data(), y.data(), 0);
@@ -109,17 +109,17 @@ TEST_CASE("numerics: core MVM through ideal converters equals the float product"
 }
 
 TEST_CASE("numerics: the quantized core MVM error stays within the converters' resolution") {
-    ChipConfig cfg = load_chip_config("configs/tiny.yaml");
-    CoreNumerics n = make_core_numerics(cfg.at("core"), 1, 0);
+    ChipConfig cfg = load_chip_config("configs/tiny.yaml", {"core.crossbar.device.kind=ideal"});
+    CoreNumerics n(cfg.at("core"), NumericsContext{});
     WeightTile t;
     t.rows = 64;
     t.cols = 4;
     for (std::size_t i = 0; i < t.rows * t.cols; ++i) t.w.push_back(0.1f * std::sin(0.37f * static_cast<float>(i)));
-    n.crossbar->program(t);
+    n.program(t);
     std::vector<float> x(64), y(4);
     for (std::size_t i = 0; i < 64; ++i) x[i] = std::cos(0.11f * static_cast<float>(i));
     n.mvm(x.data(), y.data(), 0);
-    const double w_max = n.crossbar->weight_scale();
+    const double w_max = n.crossbar().weight_scale();
     const double x_max = 1.0;
     for (std::size_t j = 0; j < 4; ++j) {
         double ref = 0;

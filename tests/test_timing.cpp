@@ -15,7 +15,8 @@ MvmCoreTiming hermes_timing() {
     t.adc_bits = 8;
     t.input_bus_bits = 256;
     t.output_bus_bits = 256;
-    t.integration_s = 128e-9;
+    t.windows = 1;
+    t.window_s = 128e-9;
     t.conversion_s = 5e-9;
     return t;
 }

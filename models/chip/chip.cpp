@@ -23,14 +23,16 @@ ChipGeometry chip_geometry(const ChipConfig& cfg) {
     return g;
 }
 
-Chip::Chip(sc_core::sc_module_name name, const ChipConfig& cfg, std::uint64_t seed)
+Chip::Chip(sc_core::sc_module_name name, const ChipConfig& cfg, const NumericsContext& numerics)
     : sc_core::sc_module(name), geometry_(chip_geometry(cfg)),
       word_bits_(static_cast<std::uint64_t>(cfg.at("chip").integer("word_bits"))),
       static_power_(cfg.at("chip").real("static_power")) {
     const int n = geometry_.grid_cols * geometry_.grid_rows;
     interconnect_ = InterconnectFactory::create(cfg.at("interconnect"), "interconnect", geometry_);
     for (int i = 0; i < n; ++i) {
-        cores_.push_back(std::make_unique<AimcCore>(("core" + std::to_string(i)).c_str(), i, cfg.at("core"), geometry_, seed));
+        NumericsContext ctx = numerics;
+        ctx.core = i;
+        cores_.push_back(std::make_unique<AimcCore>(("core" + std::to_string(i)).c_str(), i, cfg.at("core"), geometry_, ctx));
         interconnect_->attach(cores_.back()->ni());
     }
     host_ = std::make_unique<HostPort>("host", n, cfg.at("host"), geometry_);

@@ -20,8 +20,9 @@ ChipGeometry chip_geometry(const ChipConfig& cfg);
 
 class Chip : public sc_core::sc_module {
 public:
-    // `seed` keys every random draw of the chip's devices and converters.
-    Chip(sc_core::sc_module_name name, const ChipConfig& cfg, std::uint64_t seed);
+    // `numerics.seed` keys every random draw of the chip's devices and converters; the devices are
+    // read `numerics.t_inference` after programming. Its core index is set per core.
+    Chip(sc_core::sc_module_name name, const ChipConfig& cfg, const NumericsContext& numerics);
 
     const ChipGeometry& geometry() const { return geometry_; }
     int core_count() const { return static_cast<int>(cores_.size()); }

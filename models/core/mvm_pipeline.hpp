@@ -2,7 +2,8 @@
 //
 // Phases of one MVM, each a whole number of core clock cycles:
 //   load      input buffer -> DAC registers: ceil(rows * dac_bits / input_bus_bits)
-//   integrate PWM integration window:        ceil(window * f_clk)
+//   integrate W integration windows:         W * ceil(window * f_clk) + (W - 1) * window_switch
+//             (W = MVM phases x DAC windows: 1 for one-phase PWM, 4 for four-phase PWM)
 //   convert   ADC codes latched:             ceil(conversion_time * f_clk)
 //   readout   ADC codes -> output buffer:    ceil(cols * adc_bits / output_bus_bits)
 // Stages and what overlaps:
@@ -11,7 +12,7 @@
 //           start of integration; single-buffered, the next load waits until integration ends.
 //   analog  (integrate + convert) holds the array and the ADCs; the ADC latches are released
 //           when the readout of their codes starts.
-//   readout one MVM at a time.
+//   readout one MVM at a time, once the output buffer has a free slot.
 #pragma once
 
 #include <cstdint>
@@ -32,7 +33,9 @@ struct MvmCoreTiming {
     double clock_hz = 1e9;
     std::uint64_t dac_bits = 8, adc_bits = 8;
     std::uint64_t input_bus_bits = 256, output_bus_bits = 256;
-    double integration_s = 128e-9;
+    std::uint64_t windows = 1;            // integration windows per MVM
+    double window_s = 128e-9;             // one window
+    std::uint64_t window_switch_cycles = 1;  // between consecutive windows
     double conversion_s = 5e-9;
     bool input_double_buffered = true;
 };
@@ -44,6 +47,7 @@ MvmPhases mvm_phases(const MvmCoreTiming& t, const MvmShape& s);
 
 struct MvmSchedule {
     std::uint64_t load_start, analog_start, readout_start, done;
+    std::uint64_t readout_stall;  // cycles the readout waited for an output-buffer slot
 };
 
 class MvmPipeline {
@@ -51,8 +55,9 @@ public:
     explicit MvmPipeline(bool input_double_buffered) : double_buffered_(input_double_buffered) {}
     // First cycle at which a new MVM could start its load.
     std::uint64_t load_free() const { return load_free_; }
-    // Reserves the stages for an MVM whose input is ready at `ready`.
-    MvmSchedule issue(std::uint64_t ready, const MvmPhases& p);
+    // Reserves the stages for an MVM whose input is ready at `ready` and whose result can enter
+    // the output buffer from cycle `slot_free` on.
+    MvmSchedule issue(std::uint64_t ready, const MvmPhases& p, std::uint64_t slot_free = 0);
     std::uint64_t analog_busy_cycles() const { return analog_busy_; }
 
 private:

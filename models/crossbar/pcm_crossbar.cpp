@@ -1,11 +1,13 @@
-// pcm-crossbar: weights as differential PCM conductance pairs (G+ for w > 0, G- for w < 0,
-// scale = g_max / max|W| over the tile) [AIHW conductance converter; LG23 unit cell]. The
-// devices are ideal in this version: a programmed conductance is exactly its target.
+// pcm-crossbar: weights as differential pairs of PCM conductances [AIHW conductance converter;
+// LG23 unit cell]. Device physics come from the `device` model; equations in docs/models.md.
 #include <algorithm>
 #include <cmath>
+#include <memory>
 
 #include "models/crossbar/crossbar.hpp"
+#include "sim/errors.hpp"
 #include "sim/registry.hpp"
+#include "sim/units.hpp"
 
 namespace aimc {
 
@@ -15,8 +17,16 @@ class PcmCrossbar final : public Crossbar {
 public:
     explicit PcmCrossbar(const ComponentConfig& c)
         : rows_(static_cast<std::size_t>(c.integer("rows"))), cols_(static_cast<std::size_t>(c.integer("cols"))),
-          devices_(static_cast<int>(c.integer("devices_per_polarity"))), g_max_(c.real("g_max")),
-          energy_(c.real("energy_per_mac")) {}
+          devices_(static_cast<std::size_t>(c.integer("devices_per_polarity"))),
+          device_(Factory<DeviceModel>::create(c.child("device"))), g_min_(c.real("g_min") * 1e6),
+          energy_(c.real("energy_per_mac")), read_noise_(c.real("read_noise")), ir_drop_(c.real("ir_drop")),
+          iterations_(static_cast<double>(c.integer("program_iterations"))),
+          iteration_time_(c.real("program_iteration_time")),
+          iteration_energy_(c.real("program_energy_per_device_iteration")) {
+        if (g_min_ >= device_->g_max_us())
+            throw InputError(c.params.value("g_min").where + ": core.crossbar.g_min: must be below the device's g_max (" +
+                             format_quantity(device_->g_max_us() * 1e-6, Dimension::Conductance) + ")");
+    }
 
     std::size_t rows() const override { return rows_; }
     std::size_t cols() const override { return cols_; }
@@ -24,29 +34,85 @@ public:
     std::size_t tile_cols() const override { return tile_cols_; }
     double weight_scale() const override { return w_max_; }
     double energy_per_mac() const override { return energy_; }
+    double programming_time() const override { return static_cast<double>(tile_rows_) * iterations_ * iteration_time_; }
+    double programming_energy() const override {
+        return static_cast<double>(devices_programmed()) * iterations_ * iteration_energy_;
+    }
+    std::uint64_t devices_programmed() const override { return tile_rows_ * tile_cols_ * 2 * devices_; }
 
-    void program(const WeightTile& t) override {
+    void program(const WeightTile& t, double t_inference, const DeviceStreams& rng) override {
         AIMC_ASSERT(t.rows <= rows_ && t.cols <= cols_, "tile larger than the crossbar reached program()");
         tile_rows_ = t.rows;
         tile_cols_ = t.cols;
         w_max_ = 0;
         for (float v : t.w) w_max_ = std::max(w_max_, static_cast<double>(std::fabs(v)));
         if (w_max_ == 0) w_max_ = 1;
-        // Each polarity's conductance is shared evenly by its devices; the full scale of a
-        // polarity is devices * g_max.
-        const double full_scale = devices_ * g_max_;
-        const double scale = full_scale / w_max_;
-        g_plus_.assign(t.rows * t.cols, 0.f);
-        g_minus_.assign(t.rows * t.cols, 0.f);
-        w_norm_.assign(t.rows * t.cols, 0.f);
-        for (std::size_t i = 0; i < t.w.size(); ++i) {
-            double g = std::fabs(t.w[i]) * scale;
-            (t.w[i] >= 0 ? g_plus_ : g_minus_)[i] = static_cast<float>(g);
-            w_norm_[i] = static_cast<float>((g_plus_[i] - g_minus_[i]) / full_scale);
+        // Device d of cell (r, c): ((r * cols + c) * 2 + polarity) * devices + k. Both devices of a
+        // pair are programmed: the "off" one to g_min.
+        const std::size_t cells = t.rows * t.cols, n = cells * 2 * devices_;
+        const double span = device_->g_max_us() - g_min_;
+        std::vector<float> target(n), prog(n), nu(n), read(n);
+        for (std::size_t i = 0; i < cells; ++i) {
+            const double g = g_min_ + std::fabs(t.w[i]) / w_max_ * span;
+            const bool positive = t.w[i] >= 0;
+            for (std::size_t k = 0; k < devices_; ++k) {
+                target[(i * 2 + 0) * devices_ + k] = static_cast<float>(positive ? g : g_min_);
+                target[(i * 2 + 1) * devices_ + k] = static_cast<float>(positive ? g_min_ : g);
+            }
         }
+        short_term_ = rng.short_term;
+        device_->program(target.data(), prog.data(), nu.data(), n, 0, rng);
+        device_->read(prog.data(), nu.data(), read.data(), n, t_inference, 0, rng);
+        // Full scale of a weight: all devices of one polarity at g_max, the other at g_min.
+        const double full_scale = static_cast<double>(devices_) * span;
+        fold(prog, full_scale, programmed_);
+        fold(read, full_scale, at_inference_);
     }
 
-    void mvm(const float* x, float* y) const override { accumulate_rows(x, w_norm_.data(), y, tile_rows_, tile_cols_); }
+    void mvm(const float* x, float* y, Polarity p, WeightState s, std::uint64_t event) const override {
+        const Conductances& g = s == WeightState::Programmed ? programmed_ : at_inference_;
+        const std::vector<float>& w = p == Polarity::Difference ? g.difference
+                                      : p == Polarity::Positive ? g.positive
+                                                                : g.negative;
+        if (ir_drop_ > 0)
+            apply_ir_drop(x, w.data(), y);
+        else
+            accumulate_rows(x, w.data(), y, tile_rows_, tile_cols_);
+        if (read_noise_ > 0) add_read_noise(x, w.data(), y, event);
+    }
+
+    std::vector<float> effective_weights(WeightState s) const override {
+        const Conductances& g = s == WeightState::Programmed ? programmed_ : at_inference_;
+        std::vector<float> w(g.difference.size());
+        for (std::size_t i = 0; i < w.size(); ++i) w[i] = static_cast<float>(g.difference[i] * w_max_);
+        return w;
+    }
+
+private:
+    // Per cell, over full scale: the positive devices, the negative ones, and their difference.
+    struct Conductances {
+        std::vector<float> positive, negative, difference;
+    };
+
+    void fold(const std::vector<float>& g, double full_scale, Conductances& out) const {
+        const std::size_t cells = tile_rows_ * tile_cols_;
+        out.positive.assign(cells, 0.f);
+        out.negative.assign(cells, 0.f);
+        out.difference.assign(cells, 0.f);
+        for (std::size_t i = 0; i < cells; ++i) {
+            double plus = 0, minus = 0;
+            for (std::size_t k = 0; k < devices_; ++k) {
+                plus += g[(i * 2 + 0) * devices_ + k];
+                minus += g[(i * 2 + 1) * devices_ + k];
+            }
+            // g_min is a common offset of both polarities; it cancels in the difference.
+            plus -= static_cast<double>(devices_) * g_min_;
+            minus -= static_cast<double>(devices_) * g_min_;
+            out.positive[i] = static_cast<float>(plus / full_scale);
+            out.negative[i] = static_cast<float>(minus / full_scale);
+            out.difference[i] = static_cast<float>((plus - minus) / full_scale);
+        }
+    }
 
     // Row-major axpy sweeps: contiguous, vectorizable, no aliasing between the arrays.
     static void accumulate_rows(const float* __restrict x, const float* __restrict w, float* __restrict y,
@@ -59,29 +125,64 @@ public:
         }
     }
 
-private:
-    std::size_t rows_, cols_;
-    int devices_;
-    double g_max_;
-    double energy_;
+    // Short-term read noise, output-referred: σ_j = read_noise · sqrt(Σ_i |w_ij| x_i²) [RA23].
+    void add_read_noise(const float* x, const float* w, float* y, std::uint64_t event) const {
+        std::vector<float> x2(tile_rows_), s(tile_cols_);
+        for (std::size_t i = 0; i < tile_rows_; ++i) x2[i] = x[i] * x[i];
+        std::fill(s.begin(), s.end(), 0.f);
+        for (std::size_t i = 0; i < tile_rows_; ++i)
+            for (std::size_t j = 0; j < tile_cols_; ++j) s[j] += x2[i] * std::fabs(w[i * tile_cols_ + j]);
+        for (std::size_t j = 0; j < tile_cols_; ++j)
+            y[j] += static_cast<float>(read_noise_ * std::sqrt(s[j]) * short_term_.normal(event, j));
+    }
+
+    // IR drop along each column [AIHW]: the voltage seen by a cell falls with the current that
+    // the cells between it and the column's sense end carry, so a row far from that end
+    // contributes less. The per-row attenuation is ir_drop · (accumulated |current| share).
+    void apply_ir_drop(const float* x, const float* w, float* y) const {
+        for (std::size_t j = 0; j < tile_cols_; ++j) {
+            double acc = 0, out = 0;
+            for (std::size_t i = 0; i < tile_rows_; ++i) {
+                const double c = x[i] * w[i * tile_cols_ + j];
+                acc += std::fabs(c);
+                out += c * (1.0 - ir_drop_ * acc / static_cast<double>(rows_));
+            }
+            y[j] = static_cast<float>(out);
+        }
+    }
+
+    std::size_t rows_, cols_, devices_;
+    std::unique_ptr<DeviceModel> device_;
+    double g_min_, energy_, read_noise_, ir_drop_;
+    double iterations_, iteration_time_, iteration_energy_;
     std::size_t tile_rows_ = 0, tile_cols_ = 0;
     double w_max_ = 1;
-    std::vector<float> g_plus_, g_minus_;  // siemens, summed over the devices of a polarity
-    std::vector<float> w_norm_;            // (G+ - G-) / full scale, what the array computes with
+    Conductances programmed_, at_inference_;
+    CounterRng short_term_{0, 0, RandomPurpose::ShortTermReadNoise};  // set at programming
 };
 
-AIMC_REGISTER_KIND(Factory<Crossbar>,
-                   KindDecl{"", "pcm-crossbar",
-                            "PCM crossbar of differential unit cells (ideal devices in this version)",
-                            {ParamDecl::integer("rows", std::nullopt, 1, 4096, "word lines (inputs)", "rows"),
-                             ParamDecl::integer("cols", std::nullopt, 1, 4096, "bit lines (outputs)", "columns"),
-                             ParamDecl::integer("devices_per_polarity", 1, 1, 8,
-                                                "PCM devices per weight polarity in a unit cell", "devices"),
-                             ParamDecl::quantity("g_max", Dimension::Conductance, std::string("25 uS"), 1e-9, 1e-2,
-                                                 "largest programmable conductance of one device"),
-                             ParamDecl::quantity("energy_per_mac", Dimension::Energy, std::string("0 pJ"), 0, 1e-9,
-                                                 "array energy per cell per MVM (read current through the cell)")}},
-                   [](const ComponentConfig& c) { return std::make_unique<PcmCrossbar>(c); });
+AIMC_REGISTER_KIND(
+    Factory<Crossbar>,
+    KindDecl{"", "pcm-crossbar", "PCM crossbar of differential unit cells (device physics from core.crossbar.device)",
+             {ParamDecl::integer("rows", std::nullopt, 1, 4096, "word lines (inputs)", "rows"),
+              ParamDecl::integer("cols", std::nullopt, 1, 4096, "bit lines (outputs)", "columns"),
+              ParamDecl::integer("devices_per_polarity", 1, 1, 8, "PCM devices per weight polarity in a unit cell",
+                                 "devices"),
+              ParamDecl::quantity("g_min", Dimension::Conductance, std::string("0 uS"), 0, 1e-2,
+                                  "conductance of a device at weight 0 (both devices of a pair sit here)"),
+              ParamDecl::quantity("energy_per_mac", Dimension::Energy, std::string("0 pJ"), 0, 1e-9,
+                                  "array energy per cell per integration window (read current through the cell)"),
+              ParamDecl::real("read_noise", 0.0, 0, 10,
+                              "short-term read noise per MVM: output std = read_noise · sqrt(Σ|w|·x²) in normalized "
+                              "units (AIHWKit w_noise, PCM type); 0 switches it off"),
+              ParamDecl::real("ir_drop", 0.0, 0, 10, "IR-drop strength (AIHWKit ir_drop); 0 switches it off"),
+              ParamDecl::integer("program_iterations", 10, 1, 1000,
+                                 "program-and-verify iterations per row (assumed)", "iterations"),
+              ParamDecl::quantity("program_iteration_time", Dimension::Time, std::string("1 us"), 0, 1,
+                                  "one program pulse and verify read of a row"),
+              ParamDecl::quantity("program_energy_per_device_iteration", Dimension::Energy, std::string("0 pJ"), 0,
+                                  1e-6, "energy of one program pulse and verify of one device")}},
+    [](const ComponentConfig& c) { return std::make_unique<PcmCrossbar>(c); });
 
 }  // namespace
 }  // namespace aimc
