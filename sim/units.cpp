@@ -19,7 +19,7 @@ struct UnitDef {
 const std::vector<UnitDef>& units_of(Dimension d) {
     static const std::vector<UnitDef> time = {{"fs", 1e-15}, {"ps", 1e-12}, {"ns", 1e-9},
                                               {"us", 1e-6},  {"ms", 1e-3},  {"s", 1.0},
-                                              {"min", 60.0}, {"h", 3600.0}, {"d", 86400.0}};
+                                              {"min", 60.0}, {"h", 3600.0}, {"d", 86400.0}, {"y", 365.0 * 86400.0}};
     static const std::vector<UnitDef> freq = {{"Hz", 1.0}, {"kHz", 1e3}, {"MHz", 1e6}, {"GHz", 1e9}};
     static const std::vector<UnitDef> energy = {{"aJ", 1e-18}, {"fJ", 1e-15}, {"pJ", 1e-12},
                                                 {"nJ", 1e-9},  {"uJ", 1e-6},  {"mJ", 1e-3},

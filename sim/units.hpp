@@ -12,7 +12,7 @@ enum class Dimension { Time, Frequency, Energy, Power, Conductance, Area };
 // Name of the dimension ("time") and its SI unit symbol ("s").
 const char* dimension_name(Dimension d);
 const char* si_unit(Dimension d);
-// The units accepted for a dimension, for help and error messages ("fs ps ns us ms s min h d").
+// The units accepted for a dimension, for help and error messages ("fs ps ns us ms s min h d y").
 std::string accepted_units(Dimension d);
 
 // "an energy", "a time", and "one of {a, b}" unchanged: for messages that name a type.

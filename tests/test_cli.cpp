@@ -325,7 +325,7 @@ TEST_CASE("cli: run rejects bad numbers on the command line with exit 2") {
     Result t = run_cli({"run", "--chip", "configs/tiny.yaml", "--workload", "workloads/tiny-mlp", "--t-inference", "5 pJ"});
     SHOW(t);
     CHECK(t.code == 2);
-    CHECK(t.err == "aimcsim: --t-inference: unknown unit \"pJ\" for a time; expected one of fs ps ns us ms s min h d\n" +
+    CHECK(t.err == "aimcsim: --t-inference: unknown unit \"pJ\" for a time; expected one of fs ps ns us ms s min h d y\n" +
                        kSeeHelp);
     Result neg = run_cli({"run", "--chip", "configs/tiny.yaml", "--workload", "workloads/tiny-mlp", "--t-inference", "-1 s"});
     SHOW(neg);

@@ -146,7 +146,7 @@ TEST_CASE("config: hermes resolves every value") {
     CHECK(xb.integer("rows") == 256);
     CHECK(xb.integer("cols") == 256);
     CHECK(xb.integer("devices_per_polarity") == 2);
-    CHECK(xb.child("device").real("g_max") == Approx(25e-6).epsilon(1e-12));
+    CHECK(xb.child("device").real("g_max") == Approx(10.35e-6).epsilon(1e-12));
     CHECK(xb.real("energy_per_mac") == Approx(0.04e-12).epsilon(1e-12));
 
     const auto& dac = c.at("core.dac");

@@ -58,7 +58,7 @@ ParamValue param_ok(const ParamDecl& decl, const std::string& text) {
     return *v;
 }
 
-const std::string kTimeUnits = "fs ps ns us ms s min h d";
+const std::string kTimeUnits = "fs ps ns us ms s min h d y";
 
 }  // namespace
 

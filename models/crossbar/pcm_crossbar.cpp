@@ -20,6 +20,7 @@ public:
           devices_(static_cast<std::size_t>(c.integer("devices_per_polarity"))),
           device_(Factory<DeviceModel>::create(c.child("device"))), g_min_(c.real("g_min") * 1e6),
           energy_(c.real("energy_per_mac")), read_noise_(c.real("read_noise")), ir_drop_(c.real("ir_drop")),
+          ir_drop_g_ratio_(c.real("ir_drop_g_ratio")),
           iterations_(static_cast<double>(c.integer("program_iterations"))),
           iteration_time_(c.real("program_iteration_time")),
           iteration_energy_(c.real("program_energy_per_device_iteration")) {
@@ -74,10 +75,8 @@ public:
         const std::vector<float>& w = p == Polarity::Difference ? g.difference
                                       : p == Polarity::Positive ? g.positive
                                                                 : g.negative;
-        if (ir_drop_ > 0)
-            apply_ir_drop(x, w.data(), y);
-        else
-            accumulate_rows(x, w.data(), y, tile_rows_, tile_cols_);
+        accumulate_rows(x, w.data(), y, tile_rows_, tile_cols_);
+        if (ir_drop_ > 0) apply_ir_drop(x, w.data(), y);
         if (read_noise_ > 0) add_read_noise(x, w.data(), y, event);
     }
 
@@ -136,24 +135,32 @@ private:
             y[j] += static_cast<float>(read_noise_ * std::sqrt(s[j]) * short_term_.normal(event, j));
     }
 
-    // IR drop along each column [AIHW]: the voltage seen by a cell falls with the current that
-    // the cells between it and the column's sense end carry, so a row far from that end
-    // contributes less. The per-row attenuation is ir_drop · (accumulated |current| share).
+    // IR drop as in AIHWKit's forward pass [AIHW rpu_forward_backward_pass]: a column carrying
+    // the total current I_j = Σ_i |w_ij x_i| loses c_j · ir_drop · Σ_i w_ij x_i (1 − (1 − i/n)²),
+    // a_j = n · I_j / g_ratio, c_j = a_j (a_j (0.05 a_j − 0.2) + 0.5); rows far from the first
+    // input (larger i) see more of the drop.
     void apply_ir_drop(const float* x, const float* w, float* y) const {
-        for (std::size_t j = 0; j < tile_cols_; ++j) {
-            double acc = 0, out = 0;
-            for (std::size_t i = 0; i < tile_rows_; ++i) {
-                const double c = x[i] * w[i * tile_cols_ + j];
-                acc += std::fabs(c);
-                out += c * (1.0 - ir_drop_ * acc / static_cast<double>(rows_));
+        const std::size_t n = tile_rows_;
+        std::vector<double> current(tile_cols_, 0.0), drop(tile_cols_, 0.0);
+        for (std::size_t i = 0; i < n; ++i) {
+            const double d = 1.0 - static_cast<double>(i) / static_cast<double>(n);
+            const double position = 1.0 - d * d;
+            const float* row = w + i * tile_cols_;
+            for (std::size_t j = 0; j < tile_cols_; ++j) {
+                current[j] += std::fabs(row[j] * x[i]);
+                drop[j] += row[j] * x[i] * position;
             }
-            y[j] = static_cast<float>(out);
+        }
+        for (std::size_t j = 0; j < tile_cols_; ++j) {
+            const double a = static_cast<double>(n) / ir_drop_g_ratio_ * current[j];
+            const double c = a * (a * (0.05 * a - 0.2) + 0.5);
+            y[j] = static_cast<float>(y[j] - c * ir_drop_ * drop[j]);
         }
     }
 
     std::size_t rows_, cols_, devices_;
     std::unique_ptr<DeviceModel> device_;
-    double g_min_, energy_, read_noise_, ir_drop_;
+    double g_min_, energy_, read_noise_, ir_drop_, ir_drop_g_ratio_;
     double iterations_, iteration_time_, iteration_energy_;
     std::size_t tile_rows_ = 0, tile_cols_ = 0;
     double w_max_ = 1;
@@ -176,6 +183,8 @@ AIMC_REGISTER_KIND(
                               "short-term read noise per MVM: output std = read_noise · sqrt(Σ|w|·x²) in normalized "
                               "units (AIHWKit w_noise, PCM type); 0 switches it off"),
               ParamDecl::real("ir_drop", 0.0, 0, 10, "IR-drop strength (AIHWKit ir_drop); 0 switches it off"),
+              ParamDecl::real("ir_drop_g_ratio", 571428.57, 1, 1e12,
+                              "wire conductance over the device g_max (AIHWKit ir_drop_g_ratio = 1/0.35/5e-6)"),
               ParamDecl::integer("program_iterations", 10, 1, 1000,
                                  "program-and-verify iterations per row (assumed)", "iterations"),
               ParamDecl::quantity("program_iteration_time", Dimension::Time, std::string("1 us"), 0, 1,
