@@ -14,16 +14,46 @@ namespace {
 
 std::string source(const char* rel) { return std::string(AIMC_SOURCE_DIR) + "/" + rel; }
 
-// One 256x256 MVM through the HERMES peripherals (8-bit PWM DAC, crossbar, 8-bit CCO ADC).
-void BM_HermesMvmNumerics(benchmark::State& state) {
-    aimc::ChipConfig cfg = aimc::load_chip_config(source("configs/hermes.yaml"));
-    aimc::CoreNumerics n(cfg.at("core"), aimc::NumericsContext{});
+std::vector<float> test_weights() {
+    std::vector<float> w;
+    for (std::size_t i = 0; i < 256 * 256; ++i) w.push_back(static_cast<float>((i * 7919) % 255) / 127.f - 1.f);
+    return w;
+}
+
+std::vector<float> test_input() {
+    std::vector<float> x(256);
+    for (std::size_t i = 0; i < 256; ++i) x[i] = static_cast<float>(i % 17) / 8.f - 1.f;
+    return x;
+}
+
+// The baseline: a plain float32 256x256 matrix-vector product, y = x · W, row-major.
+void BM_PlainFloatMvm(benchmark::State& state) {
+    const std::vector<float> w = test_weights(), x = test_input();
+    std::vector<float> y(256);
+    for (auto _ : state) {
+        std::fill(y.begin(), y.end(), 0.f);
+        for (std::size_t i = 0; i < 256; ++i)
+            for (std::size_t j = 0; j < 256; ++j) y[j] += x[i] * w[i * 256 + j];
+        benchmark::DoNotOptimize(y.data());
+        benchmark::ClobberMemory();
+    }
+    state.SetItemsProcessed(state.iterations() * 256 * 256);  // MACs
+}
+BENCHMARK(BM_PlainFloatMvm);
+
+// One 256x256 MVM through a HERMES core: PCM conductances (drawn once at programming, read at
+// t_inference), 8-bit PWM DAC, 8-bit CCO ADC, digital rescale and drift compensation. The
+// `noisy` variant adds the per-MVM noise of the hardware-aware preset [RA23]: short-term read
+// noise 0.0175 and ADC output noise 0.04 (absolute, bound 10).
+void hermes_mvm(benchmark::State& state, std::vector<std::string> overrides) {
+    aimc::ChipConfig cfg = aimc::load_chip_config(source("configs/hermes.yaml"), overrides);
+    aimc::CoreNumerics n(cfg.at("core"), aimc::NumericsContext{1, 0, 3600.0});
     aimc::WeightTile t;
     t.rows = t.cols = 256;
-    for (std::size_t i = 0; i < 256 * 256; ++i) t.w.push_back(static_cast<float>((i * 7919) % 255) / 127.f - 1.f);
+    t.w = test_weights();
     n.program(t);
-    std::vector<float> x(256), y(256);
-    for (std::size_t i = 0; i < 256; ++i) x[i] = static_cast<float>(i % 17) / 8.f - 1.f;
+    const std::vector<float> x = test_input();
+    std::vector<float> y(256);
     std::uint64_t event = 0;
     for (auto _ : state) {
         n.mvm(x.data(), y.data(), event++);
@@ -31,7 +61,16 @@ void BM_HermesMvmNumerics(benchmark::State& state) {
     }
     state.SetItemsProcessed(state.iterations() * 256 * 256);  // MACs
 }
-BENCHMARK(BM_HermesMvmNumerics);
+void BM_HermesMvm(benchmark::State& state) { hermes_mvm(state, {}); }
+void BM_HermesNoisyMvm(benchmark::State& state) {
+    hermes_mvm(state, {"core.crossbar.read_noise=0.0175", "core.adc.output_noise=0.04"});
+}
+void BM_HermesReadNoiseMvm(benchmark::State& state) { hermes_mvm(state, {"core.crossbar.read_noise=0.0175"}); }
+void BM_HermesAdcNoiseMvm(benchmark::State& state) { hermes_mvm(state, {"core.adc.output_noise=0.04"}); }
+BENCHMARK(BM_HermesMvm);
+BENCHMARK(BM_HermesNoisyMvm);
+BENCHMARK(BM_HermesReadNoiseMvm);
+BENCHMARK(BM_HermesAdcNoiseMvm);
 
 void BM_MvmPipelineIssue(benchmark::State& state) {
     aimc::MvmPhases p{8, 128, 5, 8};

@@ -281,8 +281,9 @@ TEST_CASE("cli: describe cco-adc lists its parameters") {
         words >> name;
         names.push_back(name);
     }
-    CHECK(names == std::vector<std::string>{"bits", "output_bound", "time_per_lsb", "conversion_time",
-                                            "energy_per_conversion"});
+    CHECK(names == std::vector<std::string>{"bits", "output_bound", "output_noise", "nonlinearity", "gain_mismatch",
+                                            "offset_mismatch", "calibrated", "conversion", "time_per_lsb",
+                                            "conversion_time", "energy_per_conversion"});
     CHECK_THAT(r.out, Contains("[2..16]"));
     CHECK_THAT(r.out, Contains("[0 s to 1 ms]"));
     CHECK_THAT(r.out, Contains("default 8 "));

@@ -66,6 +66,7 @@ public:
         device_->read(prog.data(), nu.data(), read.data(), n, t_inference, 0, rng);
         // Full scale of a weight: all devices of one polarity at g_max, the other at g_min.
         const double full_scale = static_cast<double>(devices_) * span;
+        variance_.assign(t.cols, 0.f);
         fold(prog, full_scale, programmed_);
         fold(read, full_scale, at_inference_);
     }
@@ -75,9 +76,15 @@ public:
         const std::vector<float>& w = p == Polarity::Difference ? g.difference
                                       : p == Polarity::Positive ? g.positive
                                                                 : g.negative;
-        accumulate_rows(x, w.data(), y, tile_rows_, tile_cols_);
+        if (read_noise_ > 0) {
+            // One sweep gives the product and the noise variance; the polarity arrays are >= 0.
+            const std::vector<float>& magnitude = p == Polarity::Difference ? g.magnitude : w;
+            accumulate_rows_with_variance(x, w.data(), magnitude.data(), y, variance_.data(), tile_rows_, tile_cols_);
+        } else {
+            accumulate_rows(x, w.data(), y, tile_rows_, tile_cols_);
+        }
         if (ir_drop_ > 0) apply_ir_drop(x, w.data(), y);
-        if (read_noise_ > 0) add_read_noise(x, w.data(), y, event);
+        if (read_noise_ > 0) add_read_noise(y, event);
     }
 
     std::vector<float> effective_weights(WeightState s) const override {
@@ -91,6 +98,7 @@ private:
     // Per cell, over full scale: the positive devices, the negative ones, and their difference.
     struct Conductances {
         std::vector<float> positive, negative, difference;
+        std::vector<float> magnitude;  // |difference|, for the short-term read noise
     };
 
     void fold(const std::vector<float>& g, double full_scale, Conductances& out) const {
@@ -111,6 +119,8 @@ private:
             out.negative[i] = static_cast<float>(minus / full_scale);
             out.difference[i] = static_cast<float>((plus - minus) / full_scale);
         }
+        out.magnitude.resize(cells);
+        for (std::size_t i = 0; i < cells; ++i) out.magnitude[i] = std::fabs(out.difference[i]);
     }
 
     // Row-major axpy sweeps: contiguous, vectorizable, no aliasing between the arrays.
@@ -124,15 +134,30 @@ private:
         }
     }
 
-    // Short-term read noise, output-referred: σ_j = read_noise · sqrt(Σ_i |w_ij| x_i²) [RA23].
-    void add_read_noise(const float* x, const float* w, float* y, std::uint64_t event) const {
-        std::vector<float> x2(tile_rows_), s(tile_cols_);
-        for (std::size_t i = 0; i < tile_rows_; ++i) x2[i] = x[i] * x[i];
-        std::fill(s.begin(), s.end(), 0.f);
-        for (std::size_t i = 0; i < tile_rows_; ++i)
-            for (std::size_t j = 0; j < tile_cols_; ++j) s[j] += x2[i] * std::fabs(w[i * tile_cols_ + j]);
-        for (std::size_t j = 0; j < tile_cols_; ++j)
-            y[j] += static_cast<float>(read_noise_ * std::sqrt(s[j]) * short_term_.normal(event, j));
+    static void accumulate_rows_with_variance(const float* __restrict x, const float* __restrict w,
+                                              const float* __restrict magnitude, float* __restrict y,
+                                              float* __restrict variance, std::size_t rows, std::size_t cols) {
+        std::fill(y, y + cols, 0.f);
+        std::fill(variance, variance + cols, 0.f);
+        for (std::size_t i = 0; i < rows; ++i) {
+            const float xi = x[i], xi2 = x[i] * x[i];
+            const float* __restrict row = w + i * cols;
+            const float* __restrict mrow = magnitude + i * cols;
+            for (std::size_t j = 0; j < cols; ++j) {
+                y[j] += xi * row[j];
+                variance[j] += xi2 * mrow[j];
+            }
+        }
+    }
+
+    // Short-term read noise, output-referred: σ_j = read_noise · sqrt(Σ_i |w_ij| x_i²) [RA23;
+    // AIHW w_noise of type PCM_READ], fresh for every MVM.
+    void add_read_noise(float* y, std::uint64_t event) const {
+        float n[4];
+        for (std::size_t j = 0; j < tile_cols_; ++j) {
+            if (j % 4 == 0) short_term_.normals4(event, j / 4, n);
+            y[j] += static_cast<float>(read_noise_) * std::sqrt(variance_[j]) * n[j % 4];
+        }
     }
 
     // IR drop as in AIHWKit's forward pass [AIHW rpu_forward_backward_pass]: a column carrying
@@ -166,6 +191,7 @@ private:
     double w_max_ = 1;
     Conductances programmed_, at_inference_;
     CounterRng short_term_{0, 0, RandomPurpose::ShortTermReadNoise};  // set at programming
+    mutable std::vector<float> variance_;                              // per column, scratch
 };
 
 AIMC_REGISTER_KIND(

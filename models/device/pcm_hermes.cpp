@@ -39,19 +39,20 @@ public:
 
     void program(const float* g_target, float* g_prog, float* nu, std::size_t n, std::uint64_t first,
                  const DeviceStreams& rng) const override {
+        NormalSequence prog_noise(rng.programming, 0), drift_noise(rng.drift, 0);
         for (std::size_t i = 0; i < n; ++i) {
             const double gt = g_target[i];
             const double x = gt / g_max_;
             const double sigma =
                 (fit_.prog[0] + x * (fit_.prog[1] + x * (fit_.prog[2] + x * fit_.prog[3]))) * g_max_ / fit_.g_max_ref;
-            g_prog[i] = static_cast<float>(std::max(0.0, gt + prog_scale_ * sigma * rng.programming.normal(0, first + i)));
+            g_prog[i] = static_cast<float>(std::max(0.0, gt + prog_scale_ * sigma * prog_noise(first + i)));
             const double r = std::max(std::fabs(x), 1e-7);
             const double mu = r < 0.0945 ? std::clamp(-0.0387 * std::log(r) - 0.0182, 0.0720, 0.13)
                                          : -0.0436 * r * r - 0.0126 * r + 0.0736;
             const double sd = r < fit_.sig_knee
                                   ? std::clamp(fit_.sig_a * std::log(r) + fit_.sig_b, fit_.sig_lo, fit_.sig_hi)
                                   : fit_.sig_q2 * r * r + fit_.sig_q1 * r + fit_.sig_q0;
-            nu[i] = static_cast<float>(std::fabs(mu + sd * rng.drift.normal(0, first + i)) * drift_scale_);
+            nu[i] = static_cast<float>(std::fabs(mu + sd * drift_noise(first + i)) * drift_scale_);
         }
     }
 
@@ -59,14 +60,16 @@ public:
               const DeviceStreams& rng) const override {
         const double t = t_inference + t0_;
         const double noise_time = std::sqrt(std::log((t + t_read_) / (2 * t_read_)));
+        const double log_drift_time = std::log(t / t0_);
+        NormalSequence read_noise(rng.read, 0);
         for (std::size_t i = 0; i < n; ++i) {
             const double gp = g_prog[i];
-            const double gd = t > t0_ ? gp * std::pow(t / t0_, -static_cast<double>(nu[i])) : gp;
+            const double gd = t > t0_ ? gp * std::exp(-static_cast<double>(nu[i]) * log_drift_time) : gp;
             const double r = std::fabs(gp) / g_max_;
             // No floor on r: r = 0 gives ln r = -inf and the upper clip.
             const double q = r < fit_.q_knee ? std::clamp(fit_.q_a * std::log(r) + fit_.q_b, fit_.q_lo, fit_.q_hi)
                                              : ((fit_.q_c3 * r + fit_.q_c2) * r + fit_.q_c1) * r + fit_.q_c0;
-            const double gr = gd + std::fabs(gd) * read_scale_ * q * noise_time * rng.read.normal(0, first + i);
+            const double gr = gd + std::fabs(gd) * read_scale_ * q * noise_time * read_noise(first + i);
             g[i] = static_cast<float>(std::max(0.0, gr));
         }
     }
