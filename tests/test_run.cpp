@@ -207,3 +207,45 @@ TEST_CASE("run: same inputs and seed give byte-identical reports apart from wall
     CHECK(ja.dump() == jb.dump());
     CHECK(ja["seed"] == 7);
 }
+
+TEST_CASE("run: HERMES four-phase peak reaches 16.1 TOPS and 2.48 TOPS/W") {
+    auto r = run("configs/hermes.yaml", "workloads/synthetic/peak", RunOptions{std::nullopt, 50, std::nullopt},
+                 {"core.mvm_mode=four-phase"});
+    CHECK(r["ops"]["tops"].get<double>() == Approx(16.1).epsilon(0.03));
+    CHECK(r["ops"]["tops_per_w"].get<double>() == Approx(2.48).epsilon(0.05));
+    // 50 MVMs per core: the first done after 536 cycles, then one every 520, plus the last
+    // digital pass (18 cycles).
+    CHECK(r["latency"]["total_cycles"] == 536 + 49 * 520 + 18);
+    check_design_keys(r);
+}
+
+TEST_CASE("run: more unread MVM results than output-buffer slots is a deadlock at the MVM") {
+    auto w = make_workload(
+        "aimcsim-trace 1\nstream core 0\nprogram matrix=random rows=0:64 cols=0:8\nfill buf=x len=64 value=1\n"
+        "sample\nmvm in=x out=a\nmvm in=x out=b\nmvm in=x out=c\nnmpu in=a out=z\n",
+        1);
+    CHECK_THROWS_WITH(run("configs/tiny.yaml", w, {}, {"core.output_buffer_vectors=2"}),
+                      Catch::Contains("deadlock") && Catch::Contains("core 0 at ") &&
+                          Catch::Contains("trace.txt:8 (mvm), sample 0"));
+}
+
+TEST_CASE("run: one output-buffer slot still lets a reader free it for the next MVM") {
+    auto w = make_workload(
+        "aimcsim-trace 1\nstream core 0\nprogram matrix=random rows=0:64 cols=0:8\nfill buf=x len=64 value=1\n"
+        "sample\nmvm in=x out=a\nnmpu in=a out=z\n",
+        5);
+    auto r = run("configs/tiny.yaml", w, {}, {"core.output_buffer_vectors=1"});
+    // 8 columns: readout 1 cycle; MVMs one every 133 cycles, the digital pass (1 cycle + depth 2) after each.
+    CHECK(r["latency"]["total_cycles"] == (8 + 128 + 5 + 1) + 4 * 133 + 3);
+    CHECK(r["cores"][0]["output_stall_cycles"] == 0);
+}
+
+TEST_CASE("run: weight programming is reported apart from inference") {
+    auto r = run("configs/tiny.yaml", "workloads/tiny-mlp", RunOptions{std::nullopt, 2, std::nullopt});
+    // Tiles 64x48, 32x48 and 48x10; 2 devices per polarity, both polarities: 4 devices per cell.
+    const std::uint64_t devices = 4 * (64 * 48 + 32 * 48 + 48 * 10);
+    CHECK(r["programming"]["devices"] == devices);
+    // Rows programmed in turn on each core, cores in parallel: the 64-row tile sets the time.
+    CHECK(r["programming"]["time_ns"].get<double>() == Approx(64 * 10 * 1000.0));
+    CHECK(r["programming"]["energy_pj"].get<double>() == Approx(devices * 10 * 10.0));
+}

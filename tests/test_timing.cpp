@@ -104,10 +104,53 @@ TEST_CASE("timing: validate's peak figures for HERMES follow from the config") {
     CHECK(f.mvm_interval_cycles == 133);
     // 64 cores x 256 x 256 MACs x 2 ops / 133 ns
     CHECK(f.tops == Approx(64.0 * 256 * 256 * 2 / 133e-9 / 1e12).epsilon(1e-12));
-    // per core per MVM: 256 x 4 pJ + 65536 x 0.04 pJ + 256 x 24 pJ + 256 x 3 pJ, plus static
-    const double e_core = 256 * 4e-12 + 65536 * 0.04e-12 + 256 * 24e-12 + 256 * 3e-12;
+    // per core per MVM: 256 x 4 pJ + 65536 x 0.04 pJ + 256 x 26.2 pJ + 256 x 0.7 pJ + 512 B x 0.05 pJ,
+    // plus static
+    const double e_core = 256 * 4e-12 + 65536 * 0.04e-12 + 256 * 26.2e-12 + 256 * 0.7e-12 + 512 * 0.05e-12;
     const double p_static = 64 * (20e-3 + 1.6e-3);
     CHECK(f.power_w == Approx(64 * e_core / 133e-9 + p_static).epsilon(1e-12));
     CHECK(f.tops == Approx(63.1).epsilon(0.01));
     CHECK(f.tops_per_w == Approx(9.76).epsilon(0.01));
+}
+
+TEST_CASE("timing: a four-phase MVM integrates four windows with switches between them") {
+    auto t = hermes_timing();
+    t.windows = 4;
+    t.window_switch_cycles = 1;
+    MvmPhases p = mvm_phases(t, MvmShape{256, 256});
+    CHECK(p.integrate == 4 * 128 + 3 * 1);
+    CHECK(p.analog() == 520);
+    CHECK(p.latency() == 8 + 520 + 8);
+    MvmPipeline pipe(true);
+    const std::uint64_t first = pipe.issue(0, p).done;
+    CHECK(first == 536);
+    CHECK(pipe.issue(0, p).done - first == 520);  // initiation interval = analog stage
+}
+
+TEST_CASE("timing: validate's four-phase peak figures for HERMES follow from the config") {
+    ChipConfig cfg = load_chip_config("configs/hermes.yaml", {"core.mvm_mode=four-phase"});
+    PeakFigures f = peak_figures(cfg);
+    CHECK(f.mvm_latency_cycles == 536);
+    CHECK(f.mvm_interval_cycles == 520);
+    CHECK(f.tops == Approx(64.0 * 256 * 256 * 2 / 520e-9 / 1e12).epsilon(1e-12));
+    // Four windows of DAC, crossbar and ADC energy, one digital pass and one buffer transfer.
+    const double e_core = 4 * (256 * 4e-12 + 65536 * 0.04e-12 + 256 * 26.2e-12) + 256 * 0.7e-12 + 512 * 0.05e-12;
+    const double p_static = 64 * (20e-3 + 1.6e-3);
+    CHECK(f.power_w == Approx(64 * e_core / 520e-9 + p_static).epsilon(1e-12));
+    CHECK(f.tops == Approx(16.1).epsilon(0.03));
+    CHECK(f.tops_per_w == Approx(2.48).epsilon(0.05));
+}
+
+TEST_CASE("timing: a full output buffer holds the readout until a slot is released") {
+    MvmPhases p = mvm_phases(hermes_timing(), MvmShape{256, 256});
+    MvmPipeline pipe(true);
+    MvmSchedule a = pipe.issue(0, p);
+    // The result may enter the output buffer only at cycle 1000.
+    MvmSchedule b = pipe.issue(0, p, 1000);
+    CHECK(b.readout_start == 1000);
+    CHECK(b.readout_stall == 1000 - (a.readout_start + 133));
+    CHECK(b.done == 1008);
+    // The array is held until the stalled readout starts.
+    MvmSchedule c = pipe.issue(0, p);
+    CHECK(c.analog_start == 1000);
 }
