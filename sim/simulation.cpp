@@ -19,7 +19,7 @@ const bool run_kind_registered = [] {
         "run", "run", "run options (the command line overrides them)",
         {ParamDecl::integer("seed", 1, 0, std::numeric_limits<long long>::max(),
                             "seed of every random stream (key of the counter-based generator)", ""),
-         ParamDecl::quantity("t_inference", Dimension::Time, std::string("0 s"), 0, 3.2e9,
+         ParamDecl::quantity("t_inference", Dimension::Time, std::string("0 s"), 0, 100 * 365 * 86400.0,
                              "time between weight programming and inference (device drift)")}});
     return true;
 }();

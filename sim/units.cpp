@@ -164,15 +164,12 @@ std::optional<double> parse_quantity(const std::string& text, Dimension d, std::
 }
 
 std::string format_quantity(double si_value, Dimension d) {
-    // Largest prefix not above the value (units are sorted ascending); minutes and longer are
-    // accepted on input but never chosen for output.
+    // Largest unit not above the value (units are sorted ascending): "133 ns", "1 d".
     const auto& units = units_of(d);
     const UnitDef* best = &units.front();
     double a = std::fabs(si_value);
-    for (const auto& u : units) {
-        if (d == Dimension::Time && u.factor > 1.0) continue;
+    for (const auto& u : units)
         if (a == 0.0 ? u.factor == 1.0 : a >= u.factor * (1 - 1e-12)) best = &u;
-    }
     char buf[64];
     std::snprintf(buf, sizeof buf, "%.6g %s", si_value / best->factor, best->symbol);
     return buf;

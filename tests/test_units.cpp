@@ -340,10 +340,12 @@ TEST_CASE("units: format_quantity of zero uses the SI unit") {
     CHECK(format_quantity(0, Dimension::Area) == "0 m2");
 }
 
-TEST_CASE("units: format_quantity never chooses min or h or d") {
-    CHECK(format_quantity(60, Dimension::Time) == "60 s");
-    CHECK(format_quantity(3600, Dimension::Time) == "3600 s");
-    CHECK(format_quantity(86400, Dimension::Time) == "86400 s");
+TEST_CASE("units: format_quantity picks min h d y for long times") {
+    CHECK(format_quantity(60, Dimension::Time) == "1 min");
+    CHECK(format_quantity(3600, Dimension::Time) == "1 h");
+    CHECK(format_quantity(86400, Dimension::Time) == "1 d");
+    CHECK(format_quantity(365 * 86400.0, Dimension::Time) == "1 y");
+    CHECK(format_quantity(5400, Dimension::Time) == "1.5 h");
 }
 
 TEST_CASE("units: format_quantity below the smallest unit uses the smallest unit") {
