@@ -70,6 +70,7 @@ Moments clipped_normal(double m, double s, double c) {
 
 // |X|, X ~ N(m, s²): E|X| = s·sqrt(2/π)·exp(−m²/2s²) + m·(1 − 2Φ(−m/s)), E[X²] = m² + s².
 Moments folded_normal(double m, double s) {
+    s = std::fabs(s);
     const double e1 = s * std::sqrt(2 / M_PI) * std::exp(-m * m / (2 * s * s)) + m * (1 - 2 * Phi(-m / s));
     return {e1, std::sqrt(std::max(0.0, m * m + s * s - e1 * e1))};
 }
@@ -133,7 +134,7 @@ struct Programmed {
 Programmed program_level(const DeviceModel& dev, double x, std::size_t n, std::uint64_t seed = 7,
                          std::uint64_t core = 0) {
     Programmed p;
-    p.target.assign(n, static_cast<float>(x * kGMax));
+    p.target.assign(n, static_cast<float>(x * dev.g_max_us()));
     p.g_prog.resize(n);
     p.nu.resize(n);
     dev.program(p.target.data(), p.g_prog.data(), p.nu.data(), n, 0, DeviceStreams(seed, core));
@@ -403,7 +404,7 @@ TEST_CASE("device: read noise std depends on the conductance handed to read") {
         std::vector<double> rel(kN);
         for (std::size_t i = 0; i < kN; ++i) rel[i] = (g[i] - gp) / gp;
         check_moments(sample(rel), clipped_normal(0, q_s(gp) * read_time_factor(kHour), -1), kN,
-                      label("read noise g_prog (uS)", gp, kHour));
+                      "read noise at g_prog " + std::to_string(gp) + " uS, t_inf 1 h");
     }
 }
 
@@ -522,6 +523,85 @@ TEST_CASE("device: programming drift and read noise draws are uncorrelated acros
     CHECK(std::fabs(c4) < limit);
     if (verbose()) std::printf("correlations: %.4f %.4f %.4f %.4f (limit %.4f)\n", c1, c2, c3, c4, limit);
 }
+
+// ---------------------------------------------------------------------------------------------
+// pcm-hermes and pcm-hermes-pair: AIHWKit HermesNoiseModel (inference/noise/hermes.py) with
+// num_devices 1 and 2, fits written out here from that source.
+
+namespace {
+
+struct HermesRef {
+    const char* kind;
+    double g_max, t0, t_read;
+    double prog[4];
+    double sd_knee, sd_a, sd_b, sd_lo, sd_hi, sd_q2, sd_q1, sd_q0;
+    double q_knee, q_a, q_b, q_lo, q_hi, q_c3, q_c2, q_c1, q_c0;
+
+    double sigma_prog(double x) const { return prog[0] + prog[1] * x + prog[2] * x * x + prog[3] * x * x * x; }
+    double mu(double x) const {
+        const double r = std::max(x, 1e-7);
+        return r < 0.0945 ? std::clamp(-0.0387 * std::log(r) - 0.0182, 0.0720, 0.13)
+                          : -0.0436 * r * r - 0.0126 * r + 0.0736;
+    }
+    double sd(double x) const {
+        const double r = std::max(x, 1e-7);
+        return r < sd_knee ? std::clamp(sd_a * std::log(r) + sd_b, sd_lo, sd_hi) : sd_q2 * r * r + sd_q1 * r + sd_q0;
+    }
+    double q(double r) const {
+        return r < q_knee ? std::clamp(q_a * std::log(r) + q_b, q_lo, q_hi)
+                          : q_c3 * r * r * r + q_c2 * r * r + q_c1 * r + q_c0;
+    }
+};
+
+const HermesRef kHermesOne = {"pcm-hermes", 10.35, 200, 512e-9,
+                              {0.15781817, 2.32443916, -2.16310839, 0.68841818},
+                              0.3039, -0.0120, -0.0023, 0.0124, 0.04, -0.0165, 0.0116, 0.0104,
+                              0.1591, -0.0078, 0.0038, 0.0179, 0.04, 0.0664, -0.1352, 0.0768, 0.0088};
+const HermesRef kHermesTwo = {"pcm-hermes-pair", 20.7, 300, 512e-9,
+                              {0.16603222, 4.71806468, -8.48101252, 4.68961419},
+                              0.3055, -0.0117, -0.0057, 0.0091, 0.04, -0.0118, 0.0093, 0.0073,
+                              0.16, -0.0117, -0.0069, 0.015, 0.04, 0.0069, -0.0280, 0.0211, 0.0123};
+
+void check_hermes(const HermesRef& h) {
+    // Levels on both sides of every knee: μ at 0.0945, Q_s at 0.159/0.16, σ_ν at 0.304/0.306.
+    const std::string kind = std::string("core.crossbar.device.kind=") + h.kind;
+    auto dev = pcm_device({kind});
+    auto read_only = pcm_device({kind, "core.crossbar.device.drift_scale=0", "core.crossbar.device.prog_noise_scale=0"});
+    REQUIRE(dev->g_max_us() == Approx(h.g_max).epsilon(1e-12));
+    const double f = std::sqrt(std::log((kDay + h.t0 + h.t_read) / (2 * h.t_read)));
+    std::uint64_t seed = h.g_max > 15 ? 600 : 500;  // other draws for the other kind
+    for (double x : {0.0, 0.05, 0.12, 0.2, 0.5, 1.0}) {
+        const std::string tag = std::string(h.kind) + " x=" + std::to_string(x).substr(0, 4);
+        Programmed p = program_level(*dev, x, kN, ++seed);
+        const double gt = p.target[0], xr = gt / h.g_max;
+        check_moments(sample(p.g_prog), clipped_normal(gt, h.sigma_prog(xr), 0), kN, tag + " prog noise");
+        check_moments(sample(p.nu), folded_normal(h.mu(xr), h.sd(xr)), kN, tag + " drift exponent");
+        if (x == 0) continue;
+        Programmed r = program_level(*read_only, x, kN, ++seed);
+        REQUIRE(r.g_prog[0] == r.target[0]);
+        const std::vector<float> g = read_all(*read_only, r, kDay, seed);
+        std::vector<double> rel(kN);
+        for (std::size_t i = 0; i < kN; ++i) rel[i] = (g[i] - gt) / gt;
+        check_moments(sample(rel), clipped_normal(0, h.q(xr) * f, -1), kN, tag + " read noise 1 d");
+    }
+    // At 0 uS the Q_s fit has no floor (ln 0 = −inf, upper clip) and the device stays at 0.
+    Programmed z = program_level(*read_only, 0.0, 1000);
+    for (float v : read_all(*read_only, z, kDay)) REQUIRE(v == 0.f);
+    // Drift: g_prog·(t/t0)^(−ν) with the kind's own t0.
+    auto drift_only = pcm_device({kind, "core.crossbar.device.read_noise_scale=0"});
+    Programmed d = program_level(*drift_only, 0.3, 10000, 3);
+    const std::vector<float> g = read_all(*drift_only, d, kDay, 3);
+    for (std::size_t i = 0; i < g.size(); ++i)
+        REQUIRE(g[i] == Approx(d.g_prog[i] * std::pow((kDay + h.t0) / h.t0, -static_cast<double>(d.nu[i])))
+                            .epsilon(2e-7));
+    CHECK(read_all(*drift_only, d, 0.0) == d.g_prog);
+}
+
+}  // namespace
+
+TEST_CASE("device: pcm-hermes follows the HermesNoiseModel fits for one device") { check_hermes(kHermesOne); }
+
+TEST_CASE("device: pcm-hermes-pair follows the HermesNoiseModel fits for two devices") { check_hermes(kHermesTwo); }
 
 // ---------------------------------------------------------------------------------------------
 // 6. Mapping onto differential pairs (pcm-crossbar)
