@@ -43,6 +43,7 @@ Options of run (validate and trace take --chip and --set):
   --seed N             seed of all random streams (default: run.seed of the config)
   --samples N          samples to run (default: the workload's samples)
   --t-inference T      time since programming, e.g. 1h, "1 d" (default: run.t_inference)
+  --threads N          threads for the numerics (default: all); results do not depend on it
   --set KEY=VALUE      override one config value, e.g. --set core.adc.bits=6 (repeatable)
   -q, --quiet          no summary on stdout
   -v, --verbose        debug messages on stderr
@@ -72,7 +73,7 @@ Args parse_args(const std::vector<std::string>& a) {
     if (a.empty()) throw UsageError("no command given");
     out.command = a[0];
     static const std::vector<std::string> with_value = {"--chip",    "--workload",    "--out",    "--seed",
-                                                        "--samples", "--t-inference", "--weights", "--inputs"};
+                                                        "--samples", "--t-inference", "--weights", "--inputs", "--threads"};
     for (std::size_t i = 1; i < a.size(); ++i) {
         const std::string& s = a[i];
         std::string key = s, value;
@@ -322,12 +323,14 @@ void print_summary(const nlohmann::ordered_json& r, const std::string& out) {
 }
 
 int cmd_run(const Args& a) {
-    only(a, {"--chip", "--workload", "--out", "--seed", "--samples", "--t-inference"}, true, 0);
+    only(a, {"--chip", "--workload", "--out", "--seed", "--samples", "--t-inference", "--threads"}, true, 0);
     std::string chip_file = require(a, "--chip");
     std::string workload_path = require(a, "--workload");
     RunOptions opt;
     if (a.values.count("--seed")) opt.seed = parse_count("--seed", a.values.at("--seed"), 0, std::numeric_limits<long long>::max());
     if (a.values.count("--samples")) opt.samples = parse_count("--samples", a.values.at("--samples"), 1, 100'000'000);
+    if (a.values.count("--threads"))
+        opt.threads = static_cast<unsigned>(parse_count("--threads", a.values.at("--threads"), 1, 1024));
     if (a.values.count("--t-inference")) opt.t_inference_s = parse_time_flag(a);
     std::string out = a.values.count("--out") ? a.values.at("--out") : "";
     ChipConfig cfg = load_chip_config(chip_file, a.sets);

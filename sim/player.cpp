@@ -1,11 +1,80 @@
 #include "sim/player.hpp"
 
 #include <algorithm>
+#include <atomic>
+#include <thread>
 
 #include "models/common/random.hpp"
 #include "sim/errors.hpp"
 
 namespace aimc {
+
+namespace {
+
+std::string range_text(const Range& r) { return std::to_string(r.begin) + ":" + std::to_string(r.end); }
+
+// The weight tile a `program` operation writes on `core`.
+WeightTile program_tile(const Op& op, const RunState& run, const AimcCore& core) {
+    const auto fail = [&](const std::string& msg) {
+        throw InputError(run.trace->where(op.line) + ": program: " + msg);
+    };
+    WeightTile tile;
+    if (op.file == "random") {
+        tile.rows = op.rows.size();
+        tile.cols = op.cols.size();
+        const CounterRng rng(run.seed, static_cast<std::uint64_t>(core.index()), RandomPurpose::RandomWeights);
+        tile.w.resize(tile.rows * tile.cols);
+        for (std::size_t i = 0; i < tile.w.size(); ++i) tile.w[i] = static_cast<float>(rng.symmetric(op.seed, i));
+    } else {
+        const NpyArray& m = run.files.at(op.file);
+        const Range rows = op.rows.set ? op.rows : Range{0, m.shape[0], true};
+        const Range cols = op.cols.set ? op.cols : Range{0, m.shape[1], true};
+        if (rows.end > m.shape[0] || cols.end > m.shape[1])
+            fail("rows " + range_text(rows) + ", cols " + range_text(cols) + " lie outside the " +
+                 std::to_string(m.shape[0]) + "x" + std::to_string(m.shape[1]) + " matrix in " + op.file);
+        tile.rows = rows.size();
+        tile.cols = cols.size();
+        tile.w.resize(tile.rows * tile.cols);
+        for (std::size_t r = 0; r < tile.rows; ++r)
+            for (std::size_t c = 0; c < tile.cols; ++c)
+                tile.w[r * tile.cols + c] = static_cast<float>(m.data[(rows.begin + r) * m.shape[1] + cols.begin + c]);
+    }
+    const Crossbar& xb = core.crossbar();
+    if (tile.rows > xb.rows() || tile.cols > xb.cols())
+        fail("a " + std::to_string(tile.rows) + "x" + std::to_string(tile.cols) + " tile does not fit the " +
+             std::to_string(xb.rows()) + "x" + std::to_string(xb.cols()) + " crossbar");
+    return tile;
+}
+
+}  // namespace
+
+void program_weights(RunState& run, unsigned threads) {
+    // Each core programs its own tiles in trace order; cores are independent (their random streams
+    // are keyed by core), so they run on any number of threads with the same result.
+    std::vector<std::vector<const Op*>> ops(static_cast<std::size_t>(run.chip->core_count()));
+    for (const auto& s : run.trace->streams)
+        if (s.endpoint != kHostEndpoint)
+            for (const auto& op : s.setup)
+                if (op.code == OpCode::Program) ops[static_cast<std::size_t>(s.endpoint)].push_back(&op);
+    std::vector<std::exception_ptr> errors(ops.size());
+    std::atomic<std::size_t> next{0};
+    auto worker = [&] {
+        for (std::size_t c = next++; c < ops.size(); c = next++) {
+            try {
+                AimcCore& core = run.chip->core(static_cast<int>(c));
+                for (const Op* op : ops[c]) core.program(program_tile(*op, run, core));
+            } catch (...) {
+                errors[c] = std::current_exception();
+            }
+        }
+    };
+    std::vector<std::thread> pool;
+    for (unsigned t = 1; t < std::max(1u, threads); ++t) pool.emplace_back(worker);
+    worker();
+    for (auto& t : pool) t.join();
+    for (const auto& e : errors)
+        if (e) std::rethrow_exception(e);  // the lowest core's error, whatever the thread count
+}
 
 StreamPlayer::StreamPlayer(sc_core::sc_module_name name, const StreamTrace& stream, RunState& run)
     : sc_core::sc_module(name), stream_(stream), run_(run), buffers_(stream.buffers.size()) {
@@ -109,40 +178,14 @@ void StreamPlayer::step() {
 StreamPlayer::Outcome StreamPlayer::execute(const Op& op, std::uint64_t now) {
     const std::uint64_t word_bytes = (run_.chip->word_bits() + 7) / 8;
     switch (op.code) {
-        case OpCode::Program: {
-            WeightTile tile;
-            const Crossbar& xb = core_->crossbar();
-            if (op.file == "random") {
-                tile.rows = op.rows.size();
-                tile.cols = op.cols.size();
-                CounterRng rng(run_.seed, (static_cast<std::uint64_t>(core_->index()) << 32) | 1u);
-                tile.w.resize(tile.rows * tile.cols);
-                for (std::size_t i = 0; i < tile.w.size(); ++i) tile.w[i] = static_cast<float>(rng.symmetric(op.seed, i));
-            } else {
-                const NpyArray& m = run_.files.at(op.file);
-                Range rows = op.rows.set ? op.rows : Range{0, m.shape[0], true};
-                Range cols = op.cols.set ? op.cols : Range{0, m.shape[1], true};
-                if (rows.end > m.shape[0] || cols.end > m.shape[1])
-                    fail(op, "rows " + std::to_string(rows.begin) + ":" + std::to_string(rows.end) + ", cols " +
-                                 std::to_string(cols.begin) + ":" + std::to_string(cols.end) + " lie outside the " +
-                                 std::to_string(m.shape[0]) + "x" + std::to_string(m.shape[1]) + " matrix in " + op.file);
-                tile.rows = rows.size();
-                tile.cols = cols.size();
-                tile.w.resize(tile.rows * tile.cols);
-                for (std::size_t r = 0; r < tile.rows; ++r)
-                    for (std::size_t c = 0; c < tile.cols; ++c)
-                        tile.w[r * tile.cols + c] = static_cast<float>(m.data[(rows.begin + r) * m.shape[1] + cols.begin + c]);
-            }
-            if (tile.rows > xb.rows() || tile.cols > xb.cols())
-                fail(op, "a " + std::to_string(tile.rows) + "x" + std::to_string(tile.cols) + " tile does not fit the " +
-                             std::to_string(xb.rows()) + "x" + std::to_string(xb.cols()) + " crossbar");
-            core_->program(tile);
+        case OpCode::Program:
+            // Weights are programmed before inference, all cores at once (program_weights()).
             return done(now);
-        }
         case OpCode::Fill: {
             Buffer& b = buf(op.buf);
             b.data.resize(op.len);
-            CounterRng rng(run_.seed, (static_cast<std::uint64_t>(endpoint_id(stream_.endpoint)) << 32) | 2u);
+            const CounterRng rng(run_.seed, static_cast<std::uint64_t>(endpoint_id(stream_.endpoint)),
+                                 RandomPurpose::FillData);
             for (std::size_t i = 0; i < op.len; ++i)
                 b.data[i] = op.has_value ? static_cast<float>(op.value) : static_cast<float>(rng.symmetric(op.seed, i));
             b.ready = now;

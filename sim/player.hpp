@@ -47,6 +47,9 @@ struct RunState {
     std::exception_ptr error;
 };
 
+// Runs every core's `program` operations before inference, on up to `threads` threads.
+void program_weights(RunState& run, unsigned threads);
+
 class StreamPlayer : public sc_core::sc_module {
 public:
     SC_HAS_PROCESS(StreamPlayer);

@@ -3,6 +3,7 @@
 #include <spdlog/spdlog.h>
 
 #include <chrono>
+#include <thread>
 #include <limits>
 
 #include "models/chip/chip.hpp"
@@ -135,6 +136,7 @@ nlohmann::ordered_json simulate(const ChipConfig& cfg, const Workload& workload,
         players.push_back(std::make_unique<StreamPlayer>(name.c_str(), s, run));
     }
 
+    program_weights(run, opt.threads ? opt.threads : std::max(1u, std::thread::hardware_concurrency()));
     spdlog::debug("elaborated chip '{}': {} cores, {} streams, {} samples, seed {}", cfg.name, cores,
                   players.size(), run.samples, run.seed);
     sc_core::sc_start();

@@ -15,6 +15,7 @@ struct RunOptions {
     std::optional<std::uint64_t> seed;       // overrides run.seed
     std::optional<std::size_t> samples;      // overrides the workload's samples
     std::optional<double> t_inference_s;     // overrides run.t_inference
+    unsigned threads = 0;                    // for the numerics; 0: all hardware threads
 };
 
 inline constexpr const char* kToolVersion = "0.1.0";

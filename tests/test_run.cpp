@@ -193,11 +193,11 @@ TEST_CASE("run: barriers release all participants at the last arrival") {
     CHECK(r["latency"]["total_cycles"] == 3 * (149 + msg));
 }
 
-TEST_CASE("run: same inputs and seed give byte-identical reports apart from wall time") {
+TEST_CASE("run: same inputs and seed give byte-identical reports apart from wall time at 1 and 2 threads") {
     auto out = aimc_test::temp_dir("aimc-det");
-    std::string cmd = aimc_test::cli() + " run --chip configs/tiny.yaml --workload workloads/tiny-mlp -q --seed 7 --out ";
-    auto a = aimc_test::run_command(cmd + (out / "a.json").string());
-    auto b = aimc_test::run_command(cmd + (out / "b.json").string());
+    std::string cmd = aimc_test::cli() + " run --chip configs/tiny.yaml --workload workloads/tiny-mlp -q --seed 7 --t-inference 1d --out ";
+    auto a = aimc_test::run_command(cmd + (out / "a.json").string() + " --threads 1");
+    auto b = aimc_test::run_command(cmd + (out / "b.json").string() + " --threads 2");
     REQUIRE(a.exit_code == 0);
     REQUIRE(b.exit_code == 0);
     auto ja = nlohmann::ordered_json::parse(aimc_test::read_file(out / "a.json"));
