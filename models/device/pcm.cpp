@@ -4,13 +4,12 @@
 #include <cmath>
 
 #include "models/device/device.hpp"
+#include "models/device/pcm_family.hpp"
 #include "sim/registry.hpp"
 
 namespace aimc {
 
 namespace {
-
-constexpr double kZeroClip = 1e-7;  // smallest relative conductance in the drift fit (AIHWKit _ZERO_CLIP)
 
 class IdealDevice final : public DeviceModel {
 public:
@@ -30,52 +29,25 @@ private:
     double g_max_;
 };
 
-class PcmDevice final : public DeviceModel {
+class PcmDevice final : public PcmFamilyDevice {
 public:
     explicit PcmDevice(const ComponentConfig& c)
-        : g_max_(c.real("g_max") * 1e6), t0_(c.real("t0")), t_read_(c.real("t_read")),
-          prog_scale_(c.real("prog_noise_scale")), drift_scale_(c.real("drift_scale")),
-          read_scale_(c.real("read_noise_scale")),
-          coeff_{c.real("prog_coeff_0"), c.real("prog_coeff_1"), c.real("prog_coeff_2")} {}
+        : PcmFamilyDevice(c), coeff_{c.real("prog_coeff_0"), c.real("prog_coeff_1"), c.real("prog_coeff_2")} {}
 
-    double g_max_us() const override { return g_max_; }
-
-    void program(const float* g_target, float* g_prog, float* nu, std::size_t n, std::uint64_t first,
-                 const DeviceStreams& rng) const override {
-        NormalSequence prog_noise(rng.programming, 0), drift_noise(rng.drift, 0);
-        for (std::size_t i = 0; i < n; ++i) {
-            const double gt = g_target[i];
-            const double x = gt / g_max_;
-            // σ_prog = c0 + c1·x + c2·x², fitted at g_max = 25 µS and scaled with g_max.
-            const double sigma = (coeff_[0] + coeff_[1] * x + coeff_[2] * x * x) * g_max_ / 25.0;
-            const double g = gt + prog_scale_ * sigma * prog_noise(first + i);
-            g_prog[i] = static_cast<float>(std::max(0.0, g));
-            const double g_rel = std::max(std::fabs(x), kZeroClip);
-            const double mu = std::clamp(-0.0155 * std::log(g_rel) + 0.0244, 0.049, 0.1);
-            const double sd = std::clamp(-0.0125 * std::log(g_rel) - 0.0059, 0.008, 0.045);
-            nu[i] = static_cast<float>(std::fabs(mu + sd * drift_noise(first + i)) * drift_scale_);
-        }
+protected:
+    // σ_prog = c0 + c1·x + c2·x², fitted at g_max = 25 µS and scaled with g_max.
+    double programming_sigma(double x) const override {
+        return (coeff_[0] + coeff_[1] * x + coeff_[2] * x * x) * g_max_ / 25.0;
     }
-
-    void read(const float* g_prog, const float* nu, float* g, std::size_t n, double t_inference, std::uint64_t first,
-              const DeviceStreams& rng) const override {
-        const double t = t_inference + t0_;
-        // Accumulated 1/f noise since programming, integrated from t_read to t.
-        const double noise_time = std::sqrt(std::log((t + t_read_) / (2 * t_read_)));
-        const double log_drift_time = std::log(t / t0_);
-        NormalSequence read_noise(rng.read, 0);
-        for (std::size_t i = 0; i < n; ++i) {
-            const double gp = g_prog[i];
-            const double gd = t > t0_ ? gp * std::exp(-static_cast<double>(nu[i]) * log_drift_time) : gp;
-            const double q_s = std::min(0.0088 / std::max(std::pow(std::fabs(gp) / g_max_, 0.65), 1e-3), 0.2);
-            const double sigma = q_s * noise_time;
-            const double gr = gd + std::fabs(gd) * read_scale_ * sigma * read_noise(first + i);
-            g[i] = static_cast<float>(std::max(0.0, gr));
-        }
+    std::pair<double, double> drift_moments(double r) const override {
+        return {std::clamp(-0.0155 * std::log(r) + 0.0244, 0.049, 0.1),
+                std::clamp(-0.0125 * std::log(r) - 0.0059, 0.008, 0.045)};
+    }
+    double relative_read_noise(double r) const override {
+        return std::min(0.0088 / std::max(std::pow(r, 0.65), 1e-3), 0.2);
     }
 
 private:
-    double g_max_, t0_, t_read_, prog_scale_, drift_scale_, read_scale_;
     double coeff_[3];
 };
 

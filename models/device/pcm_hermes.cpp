@@ -6,6 +6,7 @@
 #include <cmath>
 
 #include "models/device/device.hpp"
+#include "models/device/pcm_family.hpp"
 #include "sim/registry.hpp"
 
 namespace aimc {
@@ -28,55 +29,29 @@ constexpr HermesFit kTwoDevices = {{0.16603222, 4.71806468, -8.48101252, 4.68961
                                    -0.0117, -0.0057, 0.0091, 0.04, 0.3055, -0.0118, 0.0093, 0.0073,
                                    -0.0117, -0.0069, 0.015, 0.04, 0.16, 0.0069, -0.0280, 0.0211, 0.0123};
 
-class HermesDevice final : public DeviceModel {
+class HermesDevice final : public PcmFamilyDevice {
 public:
-    HermesDevice(const ComponentConfig& c, const HermesFit& fit)
-        : fit_(fit), g_max_(c.real("g_max") * 1e6), t0_(c.real("t0")), t_read_(c.real("t_read")),
-          prog_scale_(c.real("prog_noise_scale")), drift_scale_(c.real("drift_scale")),
-          read_scale_(c.real("read_noise_scale")) {}
+    HermesDevice(const ComponentConfig& c, const HermesFit& fit) : PcmFamilyDevice(c), fit_(fit) {}
 
-    double g_max_us() const override { return g_max_; }
-
-    void program(const float* g_target, float* g_prog, float* nu, std::size_t n, std::uint64_t first,
-                 const DeviceStreams& rng) const override {
-        NormalSequence prog_noise(rng.programming, 0), drift_noise(rng.drift, 0);
-        for (std::size_t i = 0; i < n; ++i) {
-            const double gt = g_target[i];
-            const double x = gt / g_max_;
-            const double sigma =
-                (fit_.prog[0] + x * (fit_.prog[1] + x * (fit_.prog[2] + x * fit_.prog[3]))) * g_max_ / fit_.g_max_ref;
-            g_prog[i] = static_cast<float>(std::max(0.0, gt + prog_scale_ * sigma * prog_noise(first + i)));
-            const double r = std::max(std::fabs(x), 1e-7);
-            const double mu = r < 0.0945 ? std::clamp(-0.0387 * std::log(r) - 0.0182, 0.0720, 0.13)
-                                         : -0.0436 * r * r - 0.0126 * r + 0.0736;
-            const double sd = r < fit_.sig_knee
-                                  ? std::clamp(fit_.sig_a * std::log(r) + fit_.sig_b, fit_.sig_lo, fit_.sig_hi)
-                                  : fit_.sig_q2 * r * r + fit_.sig_q1 * r + fit_.sig_q0;
-            nu[i] = static_cast<float>(std::fabs(mu + sd * drift_noise(first + i)) * drift_scale_);
-        }
+protected:
+    double programming_sigma(double x) const override {
+        return (fit_.prog[0] + x * (fit_.prog[1] + x * (fit_.prog[2] + x * fit_.prog[3]))) * g_max_ / fit_.g_max_ref;
     }
-
-    void read(const float* g_prog, const float* nu, float* g, std::size_t n, double t_inference, std::uint64_t first,
-              const DeviceStreams& rng) const override {
-        const double t = t_inference + t0_;
-        const double noise_time = std::sqrt(std::log((t + t_read_) / (2 * t_read_)));
-        const double log_drift_time = std::log(t / t0_);
-        NormalSequence read_noise(rng.read, 0);
-        for (std::size_t i = 0; i < n; ++i) {
-            const double gp = g_prog[i];
-            const double gd = t > t0_ ? gp * std::exp(-static_cast<double>(nu[i]) * log_drift_time) : gp;
-            const double r = std::fabs(gp) / g_max_;
-            // No floor on r: r = 0 gives ln r = -inf and the upper clip.
-            const double q = r < fit_.q_knee ? std::clamp(fit_.q_a * std::log(r) + fit_.q_b, fit_.q_lo, fit_.q_hi)
-                                             : ((fit_.q_c3 * r + fit_.q_c2) * r + fit_.q_c1) * r + fit_.q_c0;
-            const double gr = gd + std::fabs(gd) * read_scale_ * q * noise_time * read_noise(first + i);
-            g[i] = static_cast<float>(std::max(0.0, gr));
-        }
+    std::pair<double, double> drift_moments(double r) const override {
+        const double mu = r < 0.0945 ? std::clamp(-0.0387 * std::log(r) - 0.0182, 0.0720, 0.13)
+                                     : -0.0436 * r * r - 0.0126 * r + 0.0736;
+        const double sd = r < fit_.sig_knee ? std::clamp(fit_.sig_a * std::log(r) + fit_.sig_b, fit_.sig_lo, fit_.sig_hi)
+                                            : fit_.sig_q2 * r * r + fit_.sig_q1 * r + fit_.sig_q0;
+        return {mu, sd};
+    }
+    // No floor on r: r = 0 gives ln r = -inf and the upper clip.
+    double relative_read_noise(double r) const override {
+        return r < fit_.q_knee ? std::clamp(fit_.q_a * std::log(r) + fit_.q_b, fit_.q_lo, fit_.q_hi)
+                               : ((fit_.q_c3 * r + fit_.q_c2) * r + fit_.q_c1) * r + fit_.q_c0;
     }
 
 private:
     const HermesFit& fit_;
-    double g_max_, t0_, t_read_, prog_scale_, drift_scale_, read_scale_;
 };
 
 std::vector<ParamDecl> hermes_params(const char* g_max, const char* t0) {
