@@ -248,7 +248,7 @@ nlohmann::ordered_json simulate(const ChipConfig& cfg, const Workload& workload,
     for (int i = 0; i < cores; ++i) {
         program_s = std::max(program_s, chip.core(i).programming_time());
         program_j += chip.core(i).programming_energy();
-        devices += chip.core(i).crossbar().tile_rows() ? chip.core(i).crossbar().devices_programmed() : 0;
+        devices += chip.core(i).devices_programmed();
     }
     r["programming"] = {{"time_ns", program_s * 1e9}, {"energy_pj", program_j * 1e12}, {"devices", devices}};
 

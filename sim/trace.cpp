@@ -100,6 +100,7 @@ private:
     int sample_line_ = 0;
     std::set<std::pair<int, std::string>> seen_streams_;
     std::set<int> written_;  // buffers of the current stream written so far
+    int program_line_ = 0;   // of the current stream's `program`, if any
 
     [[noreturn]] void fail(const std::string& msg) const { throw InputError(trace_.where(line_) + ": " + msg); }
 
@@ -130,6 +131,7 @@ private:
                                                         : "core " + std::to_string(s.endpoint)));
         trace_.streams.push_back(std::move(s));
         in_sample_ = false;
+        program_line_ = 0;
         written_.clear();
     }
 
@@ -232,6 +234,12 @@ private:
         }
         switch (op.code) {
             case OpCode::Program:
+                // Programming happens before inference, once per core (its time and energy are
+                // reported apart): a second tile on one core would have nothing to run on.
+                if (program_line_)
+                    fail("core " + std::to_string(stream().endpoint) + " is already programmed at line " +
+                         std::to_string(program_line_) + "; a core holds one weight tile");
+                program_line_ = line_;
                 op.file = path(attr["matrix"]);
                 if (op.file == "random" && (!op.rows.set || !op.cols.set))
                     fail("program matrix=random needs rows=A:B and cols=C:D");

@@ -619,3 +619,8 @@ TEST_CASE("trace: input and output belong in the per-sample section") {
     CHECK(parse_error(H + "stream host\nfill buf=x len=2 value=0\noutput buf=x\n") ==
           "t.txt:4: 'output' belongs in the per-sample section, after 'sample'");
 }
+
+TEST_CASE("trace: a core stream programs one tile") {
+    CHECK(parse_error(H + "stream core 1\nprogram matrix=random rows=0:4 cols=0:4\nprogram matrix=random rows=0:2 cols=0:2\n") ==
+          "t.txt:4: core 1 is already programmed at line 3; a core holds one weight tile");
+}

@@ -22,7 +22,7 @@ public:
     virtual ~Adc() = default;
 
     // Converts normalized column outputs (units of one full-scale input times one full-scale
-    // weight) in place, as the hardware does: output noise, nonlinearity, column gain/offset
+    // weight) in place, as the hardware does: nonlinearity, output noise, column gain/offset
     // mismatch, clip to the output bound, quantize to codes, back to units. `event` keys the noise
     // draws (one per conversion round), so results do not depend on simulation order.
     virtual void convert(float* y, std::size_t n, std::uint64_t event) const = 0;

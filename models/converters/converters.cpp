@@ -152,7 +152,7 @@ AIMC_REGISTER_KIND(Factory<Dac>,
                                   ParamDecl::quantity("window", Dimension::Time, std::string("128 ns"), 1e-15, 1e-3,
                                                       "integration window of one MVM phase"),
                                   ParamDecl::quantity("energy_per_conversion", Dimension::Energy, std::string("0 pJ"),
-                                                      0, 1e-6, "energy per row per MVM")},
+                                                      0, 1e-6, "energy per row per integration window")},
                                  input_scaling_params())},
                    [](const ComponentConfig& c) { return std::make_unique<IdealDac>(c); });
 
@@ -190,7 +190,7 @@ public:
                                                          : c.real("conversion_time")),
           energy_(c.real("energy_per_conversion")) {}
 
-    // Order as in the AIHWKit forward pass, mismatch added: noise, nonlinearity, gain/offset, then
+    // Order as in the AIHWKit forward pass, mismatch added: nonlinearity, noise, gain/offset, then
     // clip and quantize (one step: the clip is on the codes, as ±bound maps to ±L exactly).
     void convert(float* y, std::size_t n, std::uint64_t event) const override {
         AIMC_ASSERT(mismatch_.empty() || n <= mismatch_.gain.size(), "ADC bank narrower than the converted vector");

@@ -18,6 +18,7 @@ void AimcCore::program(const WeightTile& tile) {
     numerics_.program(tile);
     programming_time_ += numerics_.crossbar().programming_time();
     programming_energy_ += numerics_.crossbar().programming_energy();
+    devices_programmed_ += numerics_.crossbar().devices_programmed();
 }
 
 MvmPhases AimcCore::phases(std::size_t rows, std::size_t cols) const {

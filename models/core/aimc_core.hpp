@@ -56,6 +56,7 @@ public:
     std::uint64_t mvms() const { return mvms_; }
     std::uint64_t macs() const { return macs_; }
     double programming_time() const { return programming_time_; }
+    std::uint64_t devices_programmed() const { return devices_programmed_; }
     double programming_energy() const { return programming_energy_; }
 
 private:
@@ -73,6 +74,7 @@ private:
     std::uint64_t mvms_ = 0, macs_ = 0, dac_conversions_ = 0, cell_reads_ = 0, adc_conversions_ = 0, lane_ops_ = 0;
     std::uint64_t buffer_bytes_ = 0, digital_busy_ = 0, output_stall_cycles_ = 0;
     double programming_time_ = 0, programming_energy_ = 0;
+    std::uint64_t devices_programmed_ = 0;
 };
 
 }  // namespace aimc

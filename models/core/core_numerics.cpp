@@ -15,7 +15,8 @@ CoreNumerics::CoreNumerics(const ComponentConfig& core, const NumericsContext& c
       phases_(core.text("mvm_mode") == "four-phase" ? 4 : 1), compensation_(core.boolean("drift_compensation")) {}
 
 void CoreNumerics::program(const WeightTile& tile) {
-    crossbar_->program(tile, ctx_.t_inference, DeviceStreams(ctx_.seed, static_cast<std::uint64_t>(ctx_.core)));
+    crossbar_->program(tile, ctx_.t_inference,
+                       DeviceStreams(ctx_.seed, static_cast<std::uint64_t>(ctx_.core), programmings_++));
     alpha_ = 1;
     if (compensation_) {
         const double current = probe_readout(WeightState::AtInference);

@@ -1,5 +1,4 @@
-// The numerics of one core (plain C++, no SystemC), shared by the timed run, the functional run
-// and `aimcsim probe`: weight programming onto the crossbar, and one MVM through the peripherals:
+// The numerics of one core (plain C++, no SystemC), shared by the timed run and `aimcsim probe`: weight programming onto the crossbar, and one MVM through the peripherals:
 //   DAC encode -> crossbar (one or four phases) -> ADC convert -> digital calibration
 //   -> undo the input and weight scales -> global drift compensation.
 #pragma once
@@ -54,6 +53,7 @@ private:
     int phases_;
     bool compensation_;
     double alpha_ = 1;
+    std::uint64_t programmings_ = 0;
     mutable std::vector<float> x_norm_, x_part_, y_part_;
 };
 

@@ -77,8 +77,10 @@ public:
                                       : p == Polarity::Positive ? g.positive
                                                                 : g.negative;
         if (read_noise_ > 0) {
-            // One sweep gives the product and the noise variance; the polarity arrays are >= 0.
-            const std::vector<float>& magnitude = p == Polarity::Difference ? g.magnitude : w;
+            // One sweep gives the product and the noise variance.
+            const std::vector<float>& magnitude = p == Polarity::Difference ? g.magnitude
+                                                  : p == Polarity::Positive ? g.positive_magnitude
+                                                                            : g.negative_magnitude;
             accumulate_rows_with_variance(x, w.data(), magnitude.data(), y, variance_.data(), tile_rows_, tile_cols_);
         } else {
             accumulate_rows(x, w.data(), y, tile_rows_, tile_cols_);
@@ -98,7 +100,9 @@ private:
     // Per cell, over full scale: the positive devices, the negative ones, and their difference.
     struct Conductances {
         std::vector<float> positive, negative, difference;
-        std::vector<float> magnitude;  // |difference|, for the short-term read noise
+        // |positive|, |negative|, |difference|, for the short-term read noise (with g_min > 0 and
+        // noise a polarity's offset-corrected conductance can dip below zero).
+        std::vector<float> positive_magnitude, negative_magnitude, magnitude;
     };
 
     void fold(const std::vector<float>& g, double full_scale, Conductances& out) const {
@@ -119,8 +123,13 @@ private:
             out.negative[i] = static_cast<float>(minus / full_scale);
             out.difference[i] = static_cast<float>((plus - minus) / full_scale);
         }
-        out.magnitude.resize(cells);
-        for (std::size_t i = 0; i < cells; ++i) out.magnitude[i] = std::fabs(out.difference[i]);
+        auto magnitudes = [](const std::vector<float>& v, std::vector<float>& m) {
+            m.resize(v.size());
+            for (std::size_t i = 0; i < v.size(); ++i) m[i] = std::fabs(v[i]);
+        };
+        magnitudes(out.positive, out.positive_magnitude);
+        magnitudes(out.negative, out.negative_magnitude);
+        magnitudes(out.difference, out.magnitude);
     }
 
     // Row-major axpy sweeps: contiguous, vectorizable, no aliasing between the arrays.

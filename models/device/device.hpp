@@ -11,11 +11,14 @@
 namespace aimc {
 
 // The random streams of one crossbar's devices: device i of the array draws index i.
+// `programming` numbers the programmings of the array, so that programming it again draws anew.
 struct DeviceStreams {
     CounterRng programming, drift, read, short_term;
-    DeviceStreams(std::uint64_t seed, std::uint64_t core)
+    std::uint64_t event = 0;
+    DeviceStreams(std::uint64_t seed, std::uint64_t core, std::uint64_t programming_event = 0)
         : programming(seed, core, RandomPurpose::ProgrammingNoise), drift(seed, core, RandomPurpose::DriftExponent),
-          read(seed, core, RandomPurpose::ReadNoise), short_term(seed, core, RandomPurpose::ShortTermReadNoise) {}
+          read(seed, core, RandomPurpose::ReadNoise), short_term(seed, core, RandomPurpose::ShortTermReadNoise),
+          event(programming_event) {}
 };
 
 class DeviceModel {

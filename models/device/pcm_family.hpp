@@ -23,7 +23,7 @@ public:
 
     void program(const float* g_target, float* g_prog, float* nu, std::size_t n, std::uint64_t first,
                  const DeviceStreams& rng) const override {
-        NormalSequence prog_noise(rng.programming, 0), drift_noise(rng.drift, 0);
+        NormalSequence prog_noise(rng.programming, rng.event), drift_noise(rng.drift, rng.event);
         for (std::size_t i = 0; i < n; ++i) {
             const double gt = g_target[i];
             const double x = gt / g_max_;
@@ -40,7 +40,7 @@ public:
         // Accumulated 1/f noise since programming, integrated from t_read to t.
         const double noise_time = std::sqrt(std::log((t + t_read_) / (2 * t_read_)));
         const double log_drift_time = std::log(t / t0_);
-        NormalSequence read_noise(rng.read, 0);
+        NormalSequence read_noise(rng.read, rng.event);
         for (std::size_t i = 0; i < n; ++i) {
             const double gp = g_prog[i];
             const double gd = t > t0_ ? gp * std::exp(-static_cast<double>(nu[i]) * log_drift_time) : gp;
