@@ -239,35 +239,56 @@ StreamPlayer::Outcome StreamPlayer::execute(const Op& op, std::uint64_t now) {
             // (operands ready, unit free) is known now and nothing else can change it.
             Buffer& in = buf(op.in);
             std::uint64_t start = std::max({now, in.ready, core_->digital_free()});
-            if (op.add >= 0) start = std::max(start, buf(op.add).ready);
-            DigitalOp d;
-            d.relu = op.relu;
             const std::size_t n = in.data.size();
-            if (op.add >= 0) {
-                if (buf(op.add).data.size() != n)
-                    fail(op, "add=" + name_of(op.add) + " has " + std::to_string(buf(op.add).data.size()) +
+            DigitalOp d;
+            auto operand = [&](int id, const char* key) -> const float* {
+                if (id < 0) return nullptr;
+                start = std::max(start, buf(id).ready);
+                if (buf(id).data.size() != n)
+                    fail(op, std::string(key) + "=" + name_of(id) + " has " + std::to_string(buf(id).data.size()) +
                                  " elements, in=" + name_of(op.in) + " has " + std::to_string(n));
-                d.add = buf(op.add).data.data();
-            }
-            std::vector<float> bias;
-            if (!op.file.empty()) {
-                const NpyArray& b = run_.files.at(op.file);
-                Range cols = op.cols.set ? op.cols : Range{0, b.size(), true};
-                if (cols.end > b.size())
-                    fail(op, "cols " + std::to_string(cols.begin) + ":" + std::to_string(cols.end) + " exceed the " +
-                                 std::to_string(b.size()) + " values in " + op.file);
+                return buf(id).data.data();
+            };
+            d.add = operand(op.add, "add");
+            d.residual = operand(op.residual, "residual");
+            // Per-column values: the slice cols=A:B of each file, one value per element.
+            std::vector<float> bias, scale, offset;
+            auto per_column = [&](const std::string& file, const char* key, std::vector<float>& v) -> const float* {
+                if (file.empty()) return nullptr;
+                const NpyArray& a = run_.files.at(file);
+                const Range cols = op.cols.set ? op.cols : Range{0, a.size(), true};
+                if (cols.end > a.size())
+                    fail(op, "cols " + range_text(cols) + " exceed the " + std::to_string(a.size()) + " values in " + file);
                 if (cols.size() != n)
-                    fail(op, "the bias slice has " + std::to_string(cols.size()) + " values, in=" + name_of(op.in) +
-                                 " has " + std::to_string(n));
-                bias.resize(n);
-                for (std::size_t i = 0; i < n; ++i) bias[i] = static_cast<float>(b.data[cols.begin + i]);
-                d.bias = bias.data();
-            }
+                    fail(op, std::string("the ") + key + " slice has " + std::to_string(cols.size()) + " values, in=" +
+                                 name_of(op.in) + " has " + std::to_string(n));
+                v.resize(n);
+                for (std::size_t i = 0; i < n; ++i) v[i] = static_cast<float>(a.data[cols.begin + i]);
+                return v.data();
+            };
+            d.bias = per_column(op.file, "bias", bias);
+            d.scale = per_column(op.scale_file, "scale", scale);
+            d.offset = per_column(op.offset_file, "offset", offset);
+            d.activation = op.activation == "relu"    ? Activation::Relu
+                           : op.activation == "clip"  ? Activation::Clipped
+                           : op.activation == "leaky" ? Activation::Leaky
+                                                      : Activation::None;
+            d.activation_param = static_cast<float>(op.activation_param);
+            d.pooling = op.pooling == "max" ? Pooling::Max : op.pooling == "avg" ? Pooling::Average : Pooling::None;
+            d.pool_window = op.pool_window;
+            if (n % op.pool_window != 0)
+                fail(op, "pool window " + std::to_string(op.pool_window) + " does not divide the " + std::to_string(n) +
+                             " elements of in=" + name_of(op.in));
             read(op.in, start);
             if (op.add >= 0) read(op.add, start);
+            if (op.residual >= 0) read(op.residual, start);
             Buffer& out = read(op.out, start);
             std::vector<float> result;
-            out.ready = core_->nmpu(d, in.data, result, start);
+            try {
+                out.ready = core_->nmpu(d, in.data, result, start);
+            } catch (const InputError& e) {
+                fail(op, e.what());
+            }
             out.data = std::move(result);
             return done(out.ready);
         }

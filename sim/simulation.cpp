@@ -28,17 +28,18 @@ const bool run_kind_registered = [] {
 void load_files(RunState& run, const Trace& trace) {
     for (const auto& s : trace.streams)
         for (const auto* ops : {&s.setup, &s.per_sample})
-            for (const auto& op : *ops) {
-                if (op.file.empty() || op.file == "random" || run.files.count(op.file)) continue;
-                try {
-                    NpyArray a = read_npy(op.file);
-                    if (op.code == OpCode::Program && a.shape.size() != 2)
-                        throw InputError(op.file + ": expected a 2-D (inputs, outputs) matrix");
-                    run.files.emplace(op.file, std::move(a));
-                } catch (const InputError& e) {
-                    throw InputError(trace.where(op.line) + ": " + opcode_name(op.code) + ": " + e.what());
+            for (const auto& op : *ops)
+                for (const std::string* file : {&op.file, &op.scale_file, &op.offset_file}) {
+                    if (file->empty() || *file == "random" || run.files.count(*file)) continue;
+                    try {
+                        NpyArray a = read_npy(*file);
+                        if (op.code == OpCode::Program && a.shape.size() != 2)
+                            throw InputError(*file + ": expected a 2-D (inputs, outputs) matrix");
+                        run.files.emplace(*file, std::move(a));
+                    } catch (const InputError& e) {
+                        throw InputError(trace.where(op.line) + ": " + opcode_name(op.code) + ": " + e.what());
+                    }
                 }
-            }
 }
 
 double ns(std::uint64_t cycles, double clock_hz) { return static_cast<double>(cycles) * 1e9 / clock_hz; }
@@ -60,7 +61,7 @@ PeakFigures peak_figures(const ChipConfig& cfg) {
         if (i > 0) interval = s.done - prev;
         prev = s.done;
     }
-    interval = std::max(interval, n.digital().occupancy_cycles(cols, 1));
+    interval = std::max(interval, n.digital().occupancy_cycles(DigitalOp{}, cols));
     PeakFigures f;
     f.cores = g.grid_cols * g.grid_rows;
     f.mvm_latency_cycles = p.latency();
@@ -79,7 +80,8 @@ PeakFigures peak_figures(const ChipConfig& cfg) {
                               core.real("buffer_energy_per_byte");
     const auto& net = cfg.at("interconnect");
     const double router_static = net.decl->param("router_static_power") ? net.real("router_static_power") : 0.0;
-    const double p_static = cfg.at("chip").real("static_power") + f.cores * (core.real("static_power") + router_static);
+    const double p_static = cfg.at("chip").real("static_power") +
+                            f.cores * (core.real("static_power") + n.digital().static_power() + router_static);
     f.power_w = e_core * f.cores / t_mvm + p_static;
     f.tops_per_w = f.tops / f.power_w;
     return f;

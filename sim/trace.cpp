@@ -43,7 +43,8 @@ const std::vector<OpSpec>& op_specs() {
         {OpCode::Input, "input", {"buf"}, {"cols"}, {}, true, false, false, true},
         {OpCode::Output, "output", {"buf"}, {}, {}, true, false, false, true},
         {OpCode::Mvm, "mvm", {"in", "out"}, {}, {}, false, true, false},
-        {OpCode::Nmpu, "nmpu", {"in", "out"}, {"add", "bias", "cols"}, {"relu"}, false, true, false},
+        {OpCode::Nmpu, "nmpu", {"in", "out"}, {"add", "bias", "scale", "offset", "cols", "act", "residual", "pool"},
+         {"relu"}, false, true, false},
         {OpCode::Send, "send", {"to", "buf"}, {"tag"}, {}, true, true, false},
         {OpCode::Recv, "recv", {"from", "buf"}, {"tag"}, {}, true, true, false},
         {OpCode::Barrier, "barrier", {"name"}, {}, {}, true, true, false},
@@ -177,6 +178,36 @@ private:
         return static_cast<int>(index(text, key + " (a core index or 'host')"));
     }
 
+    // act=relu | clip:C | leaky:A
+    void activation(const std::string& text, Op& op) const {
+        const auto colon = text.find(':');
+        const std::string kind = text.substr(0, colon);
+        if (kind == "relu" && colon == std::string::npos) {
+            op.activation = kind;
+            return;
+        }
+        if ((kind == "clip" || kind == "leaky") && colon != std::string::npos) {
+            auto v = parse_real(text.substr(colon + 1));
+            if (v && (kind == "leaky" || *v > 0)) {
+                op.activation = kind;
+                op.activation_param = *v;
+                return;
+            }
+        }
+        fail("act=" + text + ": expected relu, clip:C (a ceiling C > 0) or leaky:A (a slope A)");
+    }
+
+    // pool=max:K | avg:K
+    void pooling(const std::string& text, Op& op) const {
+        const auto colon = text.find(':');
+        const std::string kind = text.substr(0, colon);
+        auto k = colon == std::string::npos ? std::nullopt : parse_integer(text.substr(colon + 1));
+        if ((kind != "max" && kind != "avg") || !k || *k < 1 || *k > 4096)
+            fail("pool=" + text + ": expected max:K or avg:K with a window K in 1..4096");
+        op.pooling = kind;
+        op.pool_window = static_cast<std::size_t>(*k);
+    }
+
     std::string path(const std::string& file) const {
         if (file == "random") return file;
         return (std::filesystem::path(trace_.dir) / file).string();
@@ -268,8 +299,17 @@ private:
                 op.in = buffer(attr["in"], false);
                 if (has("add")) op.add = buffer(attr["add"], false);
                 if (has("bias")) op.file = path(attr["bias"]);
-                if (op.cols.set && !has("bias")) fail("cols= selects a slice of the bias; give bias=FILE too");
-                op.relu = flags.count("relu") > 0;
+                if (has("scale")) op.scale_file = path(attr["scale"]);
+                if (has("offset")) op.offset_file = path(attr["offset"]);
+                if (op.cols.set && !has("bias") && !has("scale") && !has("offset"))
+                    fail("cols= selects a slice of the per-column files; give bias=, scale= or offset= too");
+                if (has("residual")) op.residual = buffer(attr["residual"], false);
+                if (flags.count("relu")) {
+                    if (has("act")) fail("give either the relu flag or act=, not both");
+                    op.activation = "relu";
+                }
+                if (has("act")) activation(attr["act"], op);
+                if (has("pool")) pooling(attr["pool"], op);
                 op.out = buffer(attr["out"], true);
                 break;
             case OpCode::Send:

@@ -32,7 +32,13 @@ struct Op {
     int peer = 0;      // send/recv: core index or kHostEndpoint
     int tag = -1;      // send/recv: interned tag (Trace::tags)
     int barrier = -1;  // interned barrier name (Trace::barriers)
-    bool relu = false;
+    // nmpu: per-column files (bias in `file`), activation, residual buffer, pooling
+    std::string scale_file, offset_file;
+    std::string activation;  // "", "relu", "clip", "leaky"
+    double activation_param = 0;
+    int residual = -1;
+    std::string pooling;     // "", "max", "avg"
+    std::size_t pool_window = 1;
 };
 
 struct StreamTrace {

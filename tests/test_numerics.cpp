@@ -131,19 +131,23 @@ TEST_CASE("numerics: the quantized core MVM error stays within the converters' r
 }
 
 TEST_CASE("numerics: the float digital unit adds partial sums and bias then applies ReLU") {
-    ChipConfig cfg = load_chip_config("configs/tiny.yaml");
+    ChipConfig cfg = load_chip_config("configs/tiny.yaml", {"core.digital.lanes=16", "core.digital.cycles_per_op=1",
+                                                            "core.digital.pipeline_depth=2"});
     auto du = Factory<DigitalUnit>::create(cfg.at("core.digital"));
     std::vector<float> in = {1.0f, -2.0f, 0.5f}, add = {0.5f, 0.5f, -1.0f}, bias = {0.25f, 0.0f, 0.0f}, out(3);
     DigitalOp op;
     op.add = add.data();
     op.bias = bias.data();
-    op.relu = true;
+    op.activation = Activation::Relu;
     du->apply(op, in.data(), out.data(), 3);
     CHECK(out == std::vector<float>{1.75f, 0.0f, 0.0f});
-    CHECK(op.steps() == 4);
-    // 16 lanes, 1 cycle per op, depth 2: ceil(3/16) * 1 * 4 + 2
-    CHECK(du->occupancy_cycles(3, 4) == 4);
-    CHECK(du->latency_cycles(3, 4) == 6);
-    CHECK(du->occupancy_cycles(64, 1) == 4);
-    CHECK(du->latency_cycles(33, 2) == 3 * 2 + 2);
+    // Stages: pass, add, bias, activation; each ceil(n/16) cycles at 1 cycle per op; depth 2.
+    CHECK(op.stage_elements(3).size() == 4);
+    CHECK(du->occupancy_cycles(op, 3) == 4);
+    CHECK(du->latency_cycles(op, 3) == 6);
+    CHECK(du->occupancy_cycles(DigitalOp{}, 64) == 4);
+    CHECK(du->lane_ops(op, 33) == 4 * 33);
+    DigitalOp two;
+    two.add = add.data();
+    CHECK(du->latency_cycles(two, 33) == 3 * 2 + 2);
 }

@@ -191,7 +191,7 @@ TEST_CASE("trace: a valid trace parses into streams and operations") {
         CHECK(mvm.code == OpCode::Mvm);
         CHECK(mvm.in == 1);
         CHECK(mvm.out == 2);
-        CHECK_FALSE(mvm.relu);
+        CHECK(mvm.activation.empty());
 
         const Op& nmpu = s.per_sample[2];
         CHECK(nmpu.code == OpCode::Nmpu);
@@ -202,7 +202,7 @@ TEST_CASE("trace: a valid trace parses into streams and operations") {
         CHECK(nmpu.file == (std::filesystem::path("d") / "b.npy").string());
         CHECK(nmpu.cols.begin == 16);
         CHECK(nmpu.cols.end == 32);
-        CHECK(nmpu.relu);
+        CHECK(nmpu.activation == "relu");
 
         const Op& send = s.per_sample[3];
         CHECK(send.peer == 1);
@@ -239,7 +239,7 @@ TEST_CASE("trace: a valid trace parses into streams and operations") {
         CHECK(nmpu.add == -1);
         CHECK(nmpu.file.empty());
         CHECK_FALSE(nmpu.cols.set);
-        CHECK_FALSE(nmpu.relu);
+        CHECK(nmpu.activation.empty());
 
         const Op& send = s.per_sample[3];
         CHECK(send.code == OpCode::Send);
@@ -553,7 +553,7 @@ TEST_CASE("trace: program with a seed for a matrix file") {
 
 TEST_CASE("trace: nmpu cols without bias") {
     CHECK(parse_error(H + "stream core 0\nfill buf=x len=4 value=1\nnmpu in=x out=y cols=0:4\n") ==
-          "t.txt:4: cols= selects a slice of the bias; give bias=FILE too");
+          "t.txt:4: cols= selects a slice of the per-column files; give bias=, scale= or offset= too");
 }
 
 TEST_CASE("trace: send to itself") {

@@ -195,7 +195,7 @@ TEST_CASE("workload: the peak generator for the tiny chip") {
         CHECK(s.per_sample[0].in == fill.buf);
         CHECK(s.per_sample[1].code == aimc::OpCode::Nmpu);
         CHECK(s.per_sample[1].in == s.per_sample[0].out);
-        CHECK_FALSE(s.per_sample[1].relu);
+        CHECK(s.per_sample[1].activation.empty());
         CHECK(s.per_sample[1].file.empty());
     }
     CHECK(t.tags.empty());

@@ -10,7 +10,8 @@ AimcCore::AimcCore(sc_core::sc_module_name name, int index, const ComponentConfi
                    const NumericsContext& ctx)
     : sc_core::sc_module(name), index_(index), geometry_(g), numerics_(cfg, ctx),
       timing_(core_timing(cfg, numerics_, g.clock_hz)), pipeline_(timing_.input_double_buffered),
-      ni_(index, index % g.grid_cols, index / g.grid_cols), static_power_(cfg.real("static_power")),
+      ni_(index, index % g.grid_cols, index / g.grid_cols),
+      static_power_(cfg.real("static_power") + numerics_.digital().static_power()),
       buffer_energy_per_byte_(cfg.real("buffer_energy_per_byte")),
       output_slots_(static_cast<std::size_t>(cfg.integer("output_buffer_vectors"))) {}
 
@@ -66,14 +67,15 @@ void AimcCore::consume_output(std::uint64_t cycle) {
 std::uint64_t AimcCore::nmpu(const DigitalOp& op, const std::vector<float>& in, std::vector<float>& out,
                              std::uint64_t start) {
     const std::size_t n = in.size();
-    out.resize(n);
-    numerics_.digital().apply(op, in.data(), out.data(), n);
-    const int steps = op.steps();
-    const std::uint64_t busy = numerics_.digital().occupancy_cycles(n, steps);
+    const DigitalUnit& unit = numerics_.digital();
+    out.resize(op.output_size(n));
+    unit.apply(op, in.data(), out.data(), n);
+    const std::uint64_t busy = unit.occupancy_cycles(op, n);
     digital_free_ = start + busy;
     digital_busy_ += busy;
-    lane_ops_ += n * static_cast<std::uint64_t>(steps);
-    return start + numerics_.digital().latency_cycles(n, steps);
+    lane_ops_ += unit.lane_ops(op, n);
+    ++digital_ops_;
+    return start + unit.latency_cycles(op, n);
 }
 
 void AimcCore::add_energy(EnergyBreakdown& e) const {
@@ -96,6 +98,8 @@ nlohmann::ordered_json AimcCore::stats(std::uint64_t total_cycles) const {
     const double t = total_cycles ? static_cast<double>(total_cycles) : 1.0;
     j["crossbar_utilisation"] = static_cast<double>(pipeline_.analog_busy_cycles()) / t;
     j["digital_utilisation"] = static_cast<double>(digital_busy_) / t;
+    j["digital_ops"] = digital_ops_;
+    j["digital_busy_cycles"] = digital_busy_;
     j["output_stall_cycles"] = output_stall_cycles_;
     j["drift_compensation_alpha"] = numerics_.alpha();
     return j;

@@ -72,7 +72,7 @@ private:
     std::deque<std::optional<std::uint64_t>> output_buffer_;  // per held result: release cycle, once known
     std::uint64_t digital_free_ = 0;
     std::uint64_t mvms_ = 0, macs_ = 0, dac_conversions_ = 0, cell_reads_ = 0, adc_conversions_ = 0, lane_ops_ = 0;
-    std::uint64_t buffer_bytes_ = 0, digital_busy_ = 0, output_stall_cycles_ = 0;
+    std::uint64_t buffer_bytes_ = 0, digital_busy_ = 0, digital_ops_ = 0, output_stall_cycles_ = 0;
     double programming_time_ = 0, programming_energy_ = 0;
     std::uint64_t devices_programmed_ = 0;
 };

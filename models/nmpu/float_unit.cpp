@@ -1,53 +1,75 @@
-// float: an ideal single-precision digital unit (the accuracy reference). Its timing follows the
-// lane model shared by all digital units.
+// float and fp16-ldpu: floating-point digital units. float is the ideal float32 reference;
+// fp16-ldpu rounds every stage's result to IEEE binary16, as the FP16 local digital processing
+// units of HERMES [LG23].
 #include <algorithm>
+#include <cmath>
 
 #include "models/nmpu/digital_unit.hpp"
+#include "models/nmpu/fp16.hpp"
+#include "sim/errors.hpp"
 #include "sim/registry.hpp"
 
 namespace aimc {
 
 namespace {
 
+template <class Round>
+void run_stages(const DigitalOp& op, const float* in, float* out, std::size_t n, Round round) {
+    std::vector<float> y(n);
+    for (std::size_t i = 0; i < n; ++i) {
+        float v = round(in[i]);
+        if (op.add) v = round(v + round(op.add[i]));
+        if (op.affine()) v = round(std::fma(op.scale ? round(op.scale[i]) : 1.f, v, op.offset ? round(op.offset[i]) : 0.f));
+        if (op.bias) v = round(v + round(op.bias[i]));
+        switch (op.activation) {
+            case Activation::None: break;
+            case Activation::Relu: v = std::max(v, 0.f); break;
+            case Activation::Clipped: v = std::clamp(v, 0.f, round(op.activation_param)); break;
+            case Activation::Leaky: v = v < 0 ? round(v * round(op.activation_param)) : v; break;
+        }
+        if (op.residual) v = round(v + round(op.residual[i]));
+        y[i] = v;
+    }
+    if (op.pooling == Pooling::None) {
+        std::copy(y.begin(), y.end(), out);
+        return;
+    }
+    const std::size_t k = op.pool_window;
+    for (std::size_t w = 0; w < n / k; ++w) {
+        float acc = op.pooling == Pooling::Max ? y[w * k] : 0.f;
+        for (std::size_t j = 0; j < k; ++j)
+            acc = op.pooling == Pooling::Max ? std::max(acc, y[w * k + j]) : round(acc + y[w * k + j]);
+        out[w] = op.pooling == Pooling::Max ? acc : round(acc / static_cast<float>(k));
+    }
+}
+
 class FloatUnit final : public DigitalUnit {
 public:
-    explicit FloatUnit(const ComponentConfig& c)
-        : lanes_(static_cast<std::uint64_t>(c.integer("lanes"))),
-          cycles_per_op_(static_cast<std::uint64_t>(c.integer("cycles_per_op"))),
-          depth_(static_cast<std::uint64_t>(c.integer("pipeline_depth"))), energy_(c.real("energy_per_lane_op")) {}
-
+    explicit FloatUnit(const ComponentConfig& c) : DigitalUnit(c) {}
     void apply(const DigitalOp& op, const float* in, float* out, std::size_t n) const override {
-        for (std::size_t i = 0; i < n; ++i) {
-            float v = in[i];
-            if (op.add) v += op.add[i];
-            if (op.bias) v += op.bias[i];
-            if (op.relu) v = std::max(v, 0.f);
-            out[i] = v;
-        }
+        run_stages(op, in, out, n, [](float v) { return v; });
     }
-    std::uint64_t occupancy_cycles(std::size_t n, int steps) const override {
-        return (n + lanes_ - 1) / lanes_ * cycles_per_op_ * static_cast<std::uint64_t>(steps);
-    }
-    std::uint64_t latency_cycles(std::size_t n, int steps) const override {
-        return occupancy_cycles(n, steps) + depth_;
-    }
-    double energy_per_lane_op() const override { return energy_; }
+};
 
-private:
-    std::uint64_t lanes_, cycles_per_op_, depth_;
-    double energy_;
+class Fp16Unit final : public DigitalUnit {
+public:
+    explicit Fp16Unit(const ComponentConfig& c) : DigitalUnit(c) {}
+    void apply(const DigitalOp& op, const float* in, float* out, std::size_t n) const override {
+        run_stages(op, in, out, n, [](float v) { return round_fp16(v); });
+    }
 };
 
 AIMC_REGISTER_KIND(Factory<DigitalUnit>,
-                   KindDecl{"", "float",
-                            "ideal float32 post-processing (partial-sum add, bias, ReLU) with a lane timing model",
-                            {ParamDecl::integer("lanes", 16, 1, 4096, "vector elements processed per cycle", "lanes"),
-                             ParamDecl::integer("cycles_per_op", 1, 1, 1024, "cycles per lane-operation", "cycles"),
-                             ParamDecl::integer("pipeline_depth", 2, 0, 1024,
-                                                "cycles from the last input element to the last result", "cycles"),
-                             ParamDecl::quantity("energy_per_lane_op", Dimension::Energy, std::string("0 pJ"), 0, 1e-9,
-                                                 "energy of one operation on one element")}},
+                   KindDecl{"", "float", "ideal float32 post-processing (the accuracy reference), lane timing model",
+                            DigitalUnit::cost_params(16, 1, 2)},
                    [](const ComponentConfig& c) { return std::make_unique<FloatUnit>(c); });
+
+AIMC_REGISTER_KIND(Factory<DigitalUnit>,
+                   KindDecl{"", "fp16-ldpu",
+                            "FP16 local digital processing unit as in HERMES [LG23]: every stage rounds to IEEE "
+                            "binary16 (round to nearest even); lane timing model",
+                            DigitalUnit::cost_params(1, 4, 4)},
+                   [](const ComponentConfig& c) { return std::make_unique<Fp16Unit>(c); });
 
 }  // namespace
 }  // namespace aimc
