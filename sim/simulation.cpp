@@ -257,6 +257,22 @@ nlohmann::ordered_json simulate(const ChipConfig& cfg, const Workload& workload,
     nlohmann::ordered_json core_stats = nlohmann::ordered_json::array();
     for (int i = 0; i < cores; ++i) core_stats.push_back(chip.core(i).stats(total_cycles));
     r["cores"] = core_stats;
+    // The digital units' share: busy cycles per operation (the post-processing latency of one
+    // vector) and their part of the energy.
+    std::uint64_t digital_ops = 0, digital_busy = 0;
+    for (int i = 0; i < cores; ++i) {
+        digital_ops += chip.core(i).digital_ops();
+        digital_busy += chip.core(i).digital_busy_cycles();
+    }
+    const auto& unit = chip.core(0).numerics().digital();
+    r["digital"] = {{"kind", cfg.at("core.digital").kind},
+                    {"lanes", unit.lanes()},
+                    {"operations", digital_ops},
+                    {"busy_cycles", digital_busy},
+                    {"mean_cycles_per_operation",
+                     digital_ops ? static_cast<double>(digital_busy) / static_cast<double>(digital_ops) : 0.0},
+                    {"energy_share", total_j > 0 ? e.nmpu / total_j : 0.0},
+                    {"area_um2_per_core", unit.area() * 1e12}};
     r["interconnect"] = chip.interconnect().stats(total_cycles);
     r["host"] = chip.host().stats(total_cycles);
     r["config"] = cfg.resolved_json();

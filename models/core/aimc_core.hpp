@@ -54,6 +54,9 @@ public:
     double static_power() const { return static_power_; }
     nlohmann::ordered_json stats(std::uint64_t total_cycles) const;
     std::uint64_t mvms() const { return mvms_; }
+    std::uint64_t digital_ops() const { return digital_ops_; }
+    std::uint64_t digital_busy_cycles() const { return digital_busy_; }
+    double digital_energy() const { return static_cast<double>(lane_ops_) * numerics_.digital().energy_per_lane_op(); }
     std::uint64_t macs() const { return macs_; }
     double programming_time() const { return programming_time_; }
     std::uint64_t devices_programmed() const { return devices_programmed_; }

@@ -6,6 +6,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstdlib>
 
 #include "sim/errors.hpp"
 
@@ -113,15 +114,23 @@ bool valid(FixedFormat f) {  // FixedFormat::invalid without building a message
     return f.integer_bits >= 1 && f.fraction_bits >= 0 && f.integer_bits <= 64 - f.fraction_bits;
 }
 
+[[noreturn]] __attribute__((noinline, cold)) void misuse(FixedFormat f, std::int64_t raw) {
+    AIMC_ASSERT(valid(f), "fixed-point format " + f.describe() + " is invalid");
+    AIMC_ASSERT(false, "raw value " + std::to_string(raw) + " outside " + f.describe());
+    std::abort();  // unreachable: the asserts throw
+}
+
+void check(FixedFormat f) {
+    if (!valid(f)) misuse(f, 0);
+}
+
 void check(Fixed x) {
-    AIMC_ASSERT(valid(x.format), "fixed-point format " + x.format.describe() + " is invalid");
-    AIMC_ASSERT(x.raw >= x.format.min_raw() && x.raw <= x.format.max_raw(),
-                "raw value " + std::to_string(x.raw) + " outside " + x.format.describe());
+    if (!valid(x.format) || x.raw < x.format.min_raw() || x.raw > x.format.max_raw()) misuse(x.format, x.raw);
 }
 
 // The exact value v·2^-frac, rounded once into `out`, then saturated or wrapped.
 std::int64_t quantize(const Wide& v, int frac, FixedFormat out, Rounding r, Overflow o, bool* overflowed) {
-    AIMC_ASSERT(valid(out), "fixed-point format " + out.describe() + " is invalid");
+    check(out);
     const int k = frac - out.fraction_bits;  // bits to drop (k > 0) or to append (k < 0)
     Wide q;            // the result before overflow handling, modulo 2^256
     bool lost = false;  // q lost high bits: certainly out of range
@@ -192,7 +201,7 @@ const char* overflow_name(Overflow o) { return o == Overflow::Saturate ? "satura
 std::int64_t from_real(double v, FixedFormat f, Rounding r, Overflow o, bool* overflowed) {
     AIMC_ASSERT(!std::isnan(v), "from_real: NaN has no fixed-point value");
     if (std::isinf(v)) {
-        AIMC_ASSERT(valid(f), "fixed-point format " + f.describe() + " is invalid");
+        check(f);
         if (overflowed) *overflowed = true;
         return v > 0 ? f.max_raw() : f.min_raw();
     }
