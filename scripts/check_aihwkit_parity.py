@@ -11,6 +11,7 @@ Exits 0 when every case passes, 1 otherwise. Needs python3 + numpy.
 import argparse
 import io
 import os
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -65,6 +66,7 @@ def main():
             if not ok:
                 print(report.getvalue())
                 failed.append(name)
+    shutil.rmtree(tmp, ignore_errors=True)
     print("%d passed, %d failed" % (2 * len(TIMES) - len(failed), len(failed)))
     return 1 if failed else 0
 

@@ -12,6 +12,7 @@ Usage: scripts/nmpu_format_sweep.py --aimcsim build/aimcsim [--chip configs/tiny
 import argparse
 import json
 import os
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -26,7 +27,8 @@ SWEEP = [("offset", 8, f) for f in (8, 6, 4, 3, 2, 1, 0)] + \
 
 
 def run(args, sets):
-    out = os.path.join(tempfile.mkdtemp(prefix="aimc-nmpu-"), "r.json")
+    tmp = tempfile.mkdtemp(prefix="aimc-nmpu-")
+    out = os.path.join(tmp, "r.json")
     cmd = [args.aimcsim, "run", "--chip", args.chip, "--workload", args.workload, "-q", "--out", out,
            "--t-inference", args.t_inference]
     if args.samples:
@@ -35,7 +37,9 @@ def run(args, sets):
         cmd += ["--set", s]
     subprocess.run(cmd, check=True)
     with open(out) as f:
-        return json.load(f)
+        report = json.load(f)
+    shutil.rmtree(tmp, ignore_errors=True)
+    return report
 
 
 def main():

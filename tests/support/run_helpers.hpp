@@ -9,6 +9,7 @@
 #include <fstream>
 #include <random>
 #include <string>
+#include <vector>
 
 namespace aimc_test {
 
@@ -33,11 +34,19 @@ inline CommandResult run_command(const std::string& cmd) {
 
 inline std::string cli() { return AIMC_CLI; }
 
-// A fresh directory under the system temp dir.
+// A fresh directory under the system temp dir, removed when the test process exits.
 inline std::filesystem::path temp_dir(const std::string& stem) {
+    static struct Cleanup {
+        std::vector<std::filesystem::path> dirs;
+        ~Cleanup() {
+            std::error_code ec;
+            for (const auto& d : dirs) std::filesystem::remove_all(d, ec);
+        }
+    } cleanup;
     std::random_device rd;
     auto p = std::filesystem::temp_directory_path() / (stem + "-" + std::to_string(rd()) + std::to_string(rd()));
     std::filesystem::create_directories(p);
+    cleanup.dirs.push_back(p);
     return p;
 }
 
