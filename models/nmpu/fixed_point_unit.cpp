@@ -32,10 +32,11 @@ public:
                                             rounding_, overflow_)
                                       : convert(x.raw, input_, acc_, rounding_, overflow_);
             if (op.affine()) {
-                const Fixed s{op.scale ? parameter(op.scale[i], scale_, "scale", i) : from_real(1.0, scale_, rounding_, overflow_),
-                              scale_};
                 const Fixed o{op.offset ? parameter(op.offset[i], offset_, "offset", i) : 0, offset_};
-                acc = mul_add(s, {acc, acc_}, o, acc_, rounding_, overflow_);
+                // Without a scale the offset is added: 1.0 need not fit the scale format (Q1.f).
+                acc = op.scale ? mul_add({parameter(op.scale[i], scale_, "scale", i), scale_}, {acc, acc_}, o, acc_,
+                                         rounding_, overflow_)
+                               : add({acc, acc_}, o, acc_, rounding_, overflow_);
             }
             if (op.bias) acc = add({acc, acc_}, {parameter(op.bias[i], offset_, "bias", i), offset_}, acc_, rounding_, overflow_);
             switch (op.activation) {

@@ -13,13 +13,14 @@ namespace aimc {
 
 namespace {
 
-template <class Round>
-void run_stages(const DigitalOp& op, const float* in, float* out, std::size_t n, Round round) {
+// `round` rounds a value to the unit's format; `fma` computes s·y + o rounded once to it.
+template <class Round, class Fma>
+void run_stages(const DigitalOp& op, const float* in, float* out, std::size_t n, Round round, Fma fma) {
     std::vector<float> y(n);
     for (std::size_t i = 0; i < n; ++i) {
         float v = round(in[i]);
         if (op.add) v = round(v + round(op.add[i]));
-        if (op.affine()) v = round(std::fma(op.scale ? round(op.scale[i]) : 1.f, v, op.offset ? round(op.offset[i]) : 0.f));
+        if (op.affine()) v = fma(op.scale ? round(op.scale[i]) : 1.f, v, op.offset ? round(op.offset[i]) : 0.f);
         if (op.bias) v = round(v + round(op.bias[i]));
         switch (op.activation) {
             case Activation::None: break;
@@ -47,7 +48,7 @@ class FloatUnit final : public DigitalUnit {
 public:
     explicit FloatUnit(const ComponentConfig& c) : DigitalUnit(c) {}
     void apply(const DigitalOp& op, const float* in, float* out, std::size_t n) const override {
-        run_stages(op, in, out, n, [](float v) { return v; });
+        run_stages(op, in, out, n, [](float v) { return v; }, [](float s, float y, float o) { return std::fma(s, y, o); });
     }
 };
 
@@ -55,7 +56,12 @@ class Fp16Unit final : public DigitalUnit {
 public:
     explicit Fp16Unit(const ComponentConfig& c) : DigitalUnit(c) {}
     void apply(const DigitalOp& op, const float* in, float* out, std::size_t n) const override {
-        run_stages(op, in, out, n, [](float v) { return round_fp16(v); });
+        // The fused multiply-add rounds once to FP16 from the exact result: a float fma followed
+        // by an FP16 rounding would round twice.
+        run_stages(op, in, out, n, [](float v) { return round_fp16(v); },
+                   [](float s, float y, float o) {
+                       return from_fp16_bits(fp16_fma(to_fp16_bits(s), to_fp16_bits(y), to_fp16_bits(o)));
+                   });
     }
 };
 
