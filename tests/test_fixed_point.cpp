@@ -293,7 +293,16 @@ TEST_CASE("fixed: from_real ties huge values and wrap by hand") {
     CHECK(!over);
     CHECK(from_real(std::ldexp(1.0, 64) + std::ldexp(1.0, 12), q64, NE, WRAP) == 4096);
     CHECK(from_real(1.0, q1_63, NE, SAT) == std::numeric_limits<std::int64_t>::max());
-    CHECK(from_real(-1.0, q1_63, NE, SAT) == std::numeric_limits<std::int64_t>::min());
+    for (Overflow o : kOverflows) {  // -1 is exactly the minimum: no overflow
+        CHECK(from_real(-1.0, q1_63, NE, o, &over) == std::numeric_limits<std::int64_t>::min());
+        CHECK(!over);
+        CHECK(convert(-1, {1, 0}, q1_63, NE, o, &over) == std::numeric_limits<std::int64_t>::min());
+        CHECK(!over);
+        CHECK(mul({-1, {1, 0}}, {-1, {1, 0}}, {2, 62}, NE, o, &over) == std::int64_t(1) << 62);
+        CHECK(!over);
+    }
+    CHECK(convert(1, {2, 0}, q1_63, NE, WRAP, &over) == std::numeric_limits<std::int64_t>::min());
+    CHECK(over);
     CHECK(from_real(0.75, q1_63, NE, SAT) == std::int64_t(3) << 61);
     CHECK(to_real(std::int64_t(3) << 61, q1_63) == 0.75);
     CHECK(to_real(-3, q44) == -0.1875);
@@ -487,7 +496,7 @@ TEST_CASE("fixed: average exhaustive over counts 1 to 10 up to 6 bits") {
 FixedFormat draw_out(Rng& g, int integer_bits, int fraction_bits) {
     if (g() % 4 == 0) return draw_format(g);
     const int i = std::clamp(integer_bits + uniform(g, -3, 1), 1, 64);
-    return {i, std::clamp(fraction_bits + uniform(g, -4, 1), 0, 64 - i)};
+    return {i, std::clamp(fraction_bits + uniform(g, -10, 1), 0, 64 - i)};
 }
 
 using Big = Rational<BigInt>;

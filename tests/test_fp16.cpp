@@ -71,6 +71,7 @@ std::uint16_t reference_bits48(i128 n, bool negative_zero) {
     return static_cast<std::uint16_t>((neg ? 0x8000 : 0) | nearest_rung(ladder().scaled48, n < 0 ? -n : n));
 }
 
+constexpr i128 kScale24 = i128(1) << 24;  // 2^-24 units to 2^-48 units
 i128 value24(std::uint16_t h) { return h & 0x8000 ? -magnitude24(h) : magnitude24(h); }
 bool finite(std::uint16_t h) { return (h & 0x7c00) != 0x7c00; }
 bool sign_of(std::uint16_t h) { return (h & 0x8000) != 0; }
@@ -155,6 +156,9 @@ TEST_CASE("fp16: every bit pattern round-trips") {
             REQUIRE(std::isnan(f));
             REQUIRE(std::signbit(f) == sign_of(h));
             // Quiet NaNs keep their payload; signalling ones come back quiet.
+            std::uint32_t fb = 0;
+            std::memcpy(&fb, &f, sizeof fb);
+            REQUIRE(fb == ((sign_of(h) ? 0xffc00000u : 0x7fc00000u) | (h & 0x3ffu) << 13));
             REQUIRE(to_fp16_bits(f) == (h | 0x200));
             REQUIRE(to_fp16_bits(static_cast<double>(f)) == (h | 0x200));
             continue;
@@ -268,7 +272,7 @@ std::uint16_t special(double v) { return std::isnan(v) ? 0x7e00 : std::signbit(v
 
 std::uint16_t reference_add(std::uint16_t a, std::uint16_t b) {
     if (!finite(a) || !finite(b)) return special(double(from_fp16_bits(a)) + from_fp16_bits(b));
-    return reference_bits48((value24(a) + value24(b)) << 24, sign_of(a) && sign_of(b));
+    return reference_bits48((value24(a) + value24(b)) * kScale24, sign_of(a) && sign_of(b));
 }
 
 std::uint16_t reference_mul(std::uint16_t a, std::uint16_t b) {
@@ -280,7 +284,7 @@ std::uint16_t reference_mul(std::uint16_t a, std::uint16_t b) {
 std::uint16_t reference_fma(std::uint16_t a, std::uint16_t b, std::uint16_t c) {
     if (!finite(a) || !finite(b) || !finite(c))
         return special(double(from_fp16_bits(a)) * from_fp16_bits(b) + from_fp16_bits(c));
-    const i128 p = value24(a) * value24(b), s = p + (value24(c) << 24);
+    const i128 p = value24(a) * value24(b), s = p + value24(c) * kScale24;
     // An exact zero sum is -0 only when both the product and c are zeros of negative sign.
     return reference_bits48(s, p == 0 && (sign_of(a) != sign_of(b)) && sign_of(c) && value24(c) == 0);
 }

@@ -46,15 +46,11 @@ Wide negate(Wide v) {
     return r;
 }
 
-Wide shl(Wide v, int s) {  // 0 <= s < 256, modulo 2^256
+Wide shl(Wide v, int s) {  // 0 <= s < 128, modulo 2^256
     if (s == 0) return v;
     Wide r;
-    if (s < 128) {
-        r.hi = v.hi << s | v.lo >> (128 - s);
-        r.lo = v.lo << s;
-    } else {
-        r.hi = v.lo << (s - 128);
-    }
+    r.hi = v.hi << s | v.lo >> (128 - s);
+    r.lo = v.lo << s;
     return r;
 }
 
@@ -94,10 +90,10 @@ Wide floor_div(Wide v, std::uint64_t n, bool* inexact) {
 
 // v / 2^k (k >= 1) rounded to an integer.
 Wide round_shift(Wide v, int k, Rounding r) {
-    // Beyond every bit of v (|v| < 2^200 for all callers) only its sign still matters.
-    if (k > 250) {
+    // |v| <= 2^255 < 2^k: only the sign still matters (even -2^255 / 2^256, a tie, rounds alike).
+    if (k > 255) {
         v = Wide(v.negative() ? -1 : v.is_zero() ? 0 : 1);
-        k = 250;
+        k = 255;
     }
     const Wide q = sar(v, k);
     const bool half = v.bit(k - 1), below = v.any_low(k - 1);
@@ -132,15 +128,15 @@ void check(Fixed x) {
 std::int64_t quantize(const Wide& v, int frac, FixedFormat out, Rounding r, Overflow o, bool* overflowed) {
     check(out);
     const int k = frac - out.fraction_bits;  // bits to drop (k > 0) or to append (k < 0)
-    Wide q;            // the result before overflow handling, modulo 2^256
+    Wide q;             // the result before overflow handling, exact in its low 64 bits
     bool lost = false;  // q lost high bits: certainly out of range
     if (k > 0) {
         q = round_shift(v, k, r);
-    } else if (-k < 256) {
+    } else if (-k < 64) {
         q = shl(v, -k);
         lost = sar(q, -k) != v;
     } else {
-        lost = !v.is_zero();  // low 256 bits of v·2^-k are all zero: q stays 0
+        lost = !v.is_zero();  // |v·2^-k| >= 2^64 unless zero, and its low 64 bits are zero: q = 0
     }
     const auto low = static_cast<std::int64_t>(static_cast<std::uint64_t>(q.lo));
     const bool over = lost || Wide(low) != q || low < out.min_raw() || low > out.max_raw();
