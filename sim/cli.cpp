@@ -308,7 +308,7 @@ void print_summary(const nlohmann::ordered_json& r, const std::string& out) {
                              si(r["power"]["average_w"].get<double>(), "W"));
     std::string parts;
     for (const auto& [k, v] : en["breakdown_pj"].items())
-        parts += fmt::format("{} {:.1f}%  ", k, total > 0 ? 100.0 * v.get<double>() / total : 0.0);
+        parts += fmt::format("{}{} {:.1f}%", parts.empty() ? "" : "  ", k, total > 0 ? 100.0 * v.get<double>() / total : 0.0);
     std::cout << fmt::format("  {:<12} {}\n", "breakdown", parts);
     if (acc["top1"].is_null())
         std::cout << fmt::format("  {:<12} n/a (the workload has no labelled network)\n", "accuracy");
