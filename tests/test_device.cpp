@@ -1,4 +1,4 @@
-// PCM device model (AIHWKit PCMLikeNoiseModel, /work/shared/REFERENCES.md "PCM device model"),
+// PCM device model (AIHWKit PCMLikeNoiseModel, as in docs/models.md),
 // the differential mapping of pcm-crossbar and the global drift compensation of CoreNumerics.
 // Statistical checks use n >= 1e5 devices against moments derived here from the published
 // formulas (never from the implementation's own helpers):
