@@ -6,6 +6,7 @@
 #include <Random123/philox.h>
 
 #include <cmath>
+#include <cstddef>
 #include <cstdint>
 
 namespace aimc {
@@ -30,20 +31,25 @@ inline std::uint64_t stream_id(std::uint64_t unit, RandomPurpose p) {
 
 class CounterRng;
 
-// The standard normals of one event of a stream, by index: value i is lane i % 4 of block i / 4,
-// so it does not depend on how the indices are split across calls; in-order access reuses each
-// block.
+// The standard normals of one event of a stream, by index: value i is lane i % 4 of Philox block
+// i / 4, so it does not depend on how the indices are split across calls. Values are made 64 at a
+// time by normal_batch (vectorized), and in-order access reuses each batch.
 class NormalSequence {
 public:
+    static constexpr std::uint64_t kBatch = 64;  // values, a multiple of 4
     NormalSequence(const CounterRng& rng, std::uint64_t event) : rng_(rng), event_(event) {}
     inline float operator()(std::uint64_t index);
 
 private:
     const CounterRng& rng_;
     std::uint64_t event_;
-    std::uint64_t block_ = ~std::uint64_t{0};
-    float cache_[4] = {0, 0, 0, 0};
+    std::uint64_t batch_ = ~std::uint64_t{0};
+    float cache_[kBatch];
 };
+
+// Values 4·first_block .. 4·(first_block + blocks) − 1 of NormalSequence(rng, event): two
+// Box-Muller pairs per Philox block, on 24-bit uniforms.
+void normal_batch(const CounterRng& rng, std::uint64_t event, std::uint64_t first_block, std::size_t blocks, float* out);
 
 class CounterRng {
 public:
@@ -66,19 +72,6 @@ public:
         return std::sqrt(-2.0 * std::log(u1)) * std::cos(6.283185307179586 * u2);
     }
 
-    // Four standard normals for (event, block): values 4·block .. 4·block+3 of an event, two
-    // Box-Muller pairs from one Philox block (in float: for per-MVM noise, where speed counts).
-    void normals4(std::uint64_t event, std::uint64_t block_index, float out[4]) const {
-        auto r = block(event, block_index);
-        for (int k = 0; k < 2; ++k) {
-            const float u1 = (static_cast<float>(r[2 * k] >> 8) + 1.0f) * (1.0f / 16777216.0f);  // (0, 1]
-            const float u2 = static_cast<float>(r[2 * k + 1] >> 8) * (1.0f / 16777216.0f);
-            const float radius = std::sqrt(-2.0f * std::log(u1));
-            const float angle = 6.2831853f * u2;
-            out[2 * k] = radius * std::cos(angle);
-            out[2 * k + 1] = radius * std::sin(angle);
-        }
-    }
     // The raw 128-bit block for (event, index). Events and indices use their low 32 bits each; the
     // stream keeps 64.
     r123::Philox4x32::ctr_type block(std::uint64_t event, std::uint64_t index) const {
@@ -93,11 +86,11 @@ private:
 };
 
 inline float NormalSequence::operator()(std::uint64_t index) {
-    if (index / 4 != block_) {
-        block_ = index / 4;
-        rng_.normals4(event_, block_, cache_);
+    if (index / kBatch != batch_) {
+        batch_ = index / kBatch;
+        normal_batch(rng_, event_, batch_ * (kBatch / 4), kBatch / 4, cache_);
     }
-    return cache_[index % 4];
+    return cache_[index % kBatch];
 }
 
 }  // namespace aimc

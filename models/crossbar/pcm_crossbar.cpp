@@ -162,11 +162,9 @@ private:
     // Short-term read noise, output-referred: σ_j = read_noise · sqrt(Σ_i |w_ij| x_i²) [RA23;
     // AIHW w_noise of type PCM_READ], fresh for every MVM.
     void add_read_noise(float* y, std::uint64_t event) const {
-        float n[4];
-        for (std::size_t j = 0; j < tile_cols_; ++j) {
-            if (j % 4 == 0) short_term_.normals4(event, j / 4, n);
-            y[j] += static_cast<float>(read_noise_) * std::sqrt(variance_[j]) * n[j % 4];
-        }
+        NormalSequence noise(short_term_, event);
+        for (std::size_t j = 0; j < tile_cols_; ++j)
+            y[j] += static_cast<float>(read_noise_) * std::sqrt(variance_[j]) * noise(j);
     }
 
     // IR drop as in AIHWKit's forward pass [AIHW rpu_forward_backward_pass]: a column carrying
