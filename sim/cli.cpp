@@ -4,6 +4,7 @@
 #include <spdlog/sinks/stdout_color_sinks.h>
 #include <spdlog/spdlog.h>
 
+#include <cstdio>
 #include <fstream>
 #include <iostream>
 #include <limits>
@@ -243,11 +244,13 @@ std::uint64_t parse_count(const std::string& flag, const std::string& v, long lo
     return static_cast<std::uint64_t>(*n);
 }
 
+// Checked against the declaration of run.t_inference, so the flag has the config key's range.
 double parse_time_flag(const Args& a) {
+    const ParamDecl* decl = Catalog::instance().find("run", "run")->param("t_inference");
     std::string why;
-    auto t = parse_quantity(a.values.at("--t-inference"), Dimension::Time, &why);
-    if (!t || *t < 0) throw UsageError("--t-inference: " + (why.empty() ? "must not be negative" : why));
-    return *t;
+    auto v = parse_param(*decl, a.values.at("--t-inference"), &why);
+    if (!v) throw UsageError("--t-inference: " + why);
+    return v->real;
 }
 
 int cmd_probe(const Args& a) {
@@ -311,7 +314,7 @@ void print_summary(const nlohmann::ordered_json& r, const std::string& out) {
         parts += fmt::format("{}{} {:.1f}%", parts.empty() ? "" : "  ", k, total > 0 ? 100.0 * v.get<double>() / total : 0.0);
     std::cout << fmt::format("  {:<12} {}\n", "breakdown", parts);
     if (acc["top1"].is_null())
-        std::cout << fmt::format("  {:<12} n/a (the workload has no labelled network)\n", "accuracy");
+        std::cout << fmt::format("  {:<12} n/a (no labelled network, or no host output in the trace)\n", "accuracy");
     else
         std::cout << fmt::format("  {:<12} top-1 {:.2f}%   float reference {:.2f}%   agreement {:.2f}%   ({} samples, t = {})\n",
                                  "accuracy", 100 * acc["top1"].get<double>(), 100 * acc["reference_top1"].get<double>(),
@@ -335,15 +338,29 @@ int cmd_run(const Args& a) {
     std::string out = a.values.count("--out") ? a.values.at("--out") : "";
     ChipConfig cfg = load_chip_config(chip_file, a.sets);
     Workload wl = load_workload(workload_path, cfg);
+    // The report goes to a temporary file renamed into place, so that a failed run leaves an
+    // earlier report untouched; it is opened first, so that an unwritable place fails early.
+    const std::string partial = out + ".partial";
     std::ofstream file;
     if (!out.empty()) {
-        file.open(out, std::ios::binary | std::ios::trunc);
+        file.open(partial, std::ios::binary | std::ios::trunc);
         if (!file) throw InputError(out + ": cannot write the report here");
     }
-    nlohmann::ordered_json report = simulate(cfg, wl, opt);
+    nlohmann::ordered_json report;
+    try {
+        report = simulate(cfg, wl, opt);
+    } catch (...) {
+        if (!out.empty()) std::remove(partial.c_str());
+        throw;
+    }
     if (!out.empty()) {
-        file << report.dump(2) << "\n";
-        if (!file) throw InputError(out + ": writing the report failed");
+        // Names and paths come from the user's files: bytes that are not UTF-8 are replaced.
+        file << report.dump(2, ' ', false, nlohmann::ordered_json::error_handler_t::replace) << "\n";
+        file.close();
+        if (!file || std::rename(partial.c_str(), out.c_str()) != 0) {
+            std::remove(partial.c_str());
+            throw InputError(out + ": writing the report failed");
+        }
     }
     if (!a.quiet) print_summary(report, out);
     return 0;

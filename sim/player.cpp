@@ -19,7 +19,15 @@ WeightTile program_tile(const Op& op, const RunState& run, const AimcCore& core)
         throw InputError(run.trace->where(op.line) + ": program: " + msg);
     };
     WeightTile tile;
+    const Crossbar& xb = core.crossbar();
+    const auto fits = [&](std::size_t rows, std::size_t cols) {
+        if (rows > xb.rows() || cols > xb.cols())
+            fail("a " + std::to_string(rows) + "x" + std::to_string(cols) + " tile does not fit the " +
+                 std::to_string(xb.rows()) + "x" + std::to_string(xb.cols()) + " crossbar");
+        if (rows == 0 || cols == 0) fail("an empty tile");
+    };
     if (op.file == "random") {
+        fits(op.rows.size(), op.cols.size());
         tile.rows = op.rows.size();
         tile.cols = op.cols.size();
         const CounterRng rng(run.seed, static_cast<std::uint64_t>(core.index()), RandomPurpose::RandomWeights);
@@ -32,6 +40,7 @@ WeightTile program_tile(const Op& op, const RunState& run, const AimcCore& core)
         if (rows.end > m.shape[0] || cols.end > m.shape[1])
             fail("rows " + range_text(rows) + ", cols " + range_text(cols) + " lie outside the " +
                  std::to_string(m.shape[0]) + "x" + std::to_string(m.shape[1]) + " matrix in " + op.file);
+        fits(rows.size(), cols.size());
         tile.rows = rows.size();
         tile.cols = cols.size();
         tile.w.resize(tile.rows * tile.cols);
@@ -39,10 +48,6 @@ WeightTile program_tile(const Op& op, const RunState& run, const AimcCore& core)
             for (std::size_t c = 0; c < tile.cols; ++c)
                 tile.w[r * tile.cols + c] = static_cast<float>(m.data[(rows.begin + r) * m.shape[1] + cols.begin + c]);
     }
-    const Crossbar& xb = core.crossbar();
-    if (tile.rows > xb.rows() || tile.cols > xb.cols())
-        fail("a " + std::to_string(tile.rows) + "x" + std::to_string(tile.cols) + " tile does not fit the " +
-             std::to_string(xb.rows()) + "x" + std::to_string(xb.cols()) + " crossbar");
     return tile;
 }
 
@@ -219,7 +224,8 @@ StreamPlayer::Outcome StreamPlayer::execute(const Op& op, std::uint64_t now) {
         }
         case OpCode::Mvm: {
             Buffer& in = buf(op.in);
-            const auto load_free = core_->mvm_load_free();
+            const auto load_free =
+                core_->mvm_load_free(buf(op.in).in_output_buffer || buf(op.out).in_output_buffer);
             if (!load_free) return on(core_->output_released);
             std::uint64_t start = std::max(in.ready, *load_free);
             if (start > now) return until(start);
@@ -298,7 +304,7 @@ StreamPlayer::Outcome StreamPlayer::execute(const Op& op, std::uint64_t now) {
             std::uint64_t start = std::max(b.ready, port.free_at);
             if (start > now) return until(start);
             const int dst = endpoint_id(op.peer);
-            if (dst > run_.chip->core_count())
+            if (op.peer != kHostEndpoint && op.peer >= run_.chip->core_count())
                 fail(op, "core " + std::to_string(op.peer) + " does not exist: the chip has " +
                              std::to_string(run_.chip->core_count()) + " cores");
             if (core_) read(op.buf, now);
@@ -313,7 +319,7 @@ StreamPlayer::Outcome StreamPlayer::execute(const Op& op, std::uint64_t now) {
         }
         case OpCode::Recv: {
             const int src = endpoint_id(op.peer);
-            if (src > run_.chip->core_count())
+            if (op.peer != kHostEndpoint && op.peer >= run_.chip->core_count())
                 fail(op, "core " + std::to_string(op.peer) + " does not exist: the chip has " +
                              std::to_string(run_.chip->core_count()) + " cores");
             NetworkInterface& port = ni();

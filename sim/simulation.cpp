@@ -126,6 +126,8 @@ nlohmann::ordered_json simulate(const ChipConfig& cfg, const Workload& workload,
             ++run.host_output_streams;
         }
     }
+    if (workload.has_network() && !run.host_collects)
+        spdlog::warn("{}: the workload has a network but no host stream outputs results: no accuracy", workload.trace.file);
     run.outputs.assign(run.samples, {});
     run.sample_start.assign(run.samples, std::numeric_limits<std::uint64_t>::max());
     run.sample_end.assign(run.samples, 0);

@@ -259,7 +259,8 @@ private:
         if (has("cols")) op.cols = range(attr["cols"], "cols");
         if (has("seed")) {
             auto v = parse_integer(attr["seed"]);
-            if (!v || *v < 0) fail("seed: expected a non-negative integer, got '" + attr["seed"] + "'");
+            if (!v || *v < 0 || *v > 4294967295LL)
+                fail("seed: expected an integer in 0..4294967295, got '" + attr["seed"] + "'");
             op.seed = static_cast<std::uint64_t>(*v);
             op.has_seed = true;
         }

@@ -152,14 +152,15 @@ Workload load_workload(const std::string& path, const ChipConfig& chip) {
             r.only_keys(*d, "data", {"inputs", "labels"});
             NpyArray in = r.npy(*d, "inputs", "data", w.dir);
             NpyArray lab = r.npy(*d, "labels", "data", w.dir);
-            if (!in.data.empty() && in.shape.size() != 2)
+            // A file that was read has a dtype; an empty one is an error, not missing data.
+            if (!in.dtype.empty() && in.shape.size() != 2)
                 r.error(d->find("inputs")->loc, "data.inputs", "expected a 2-D array (samples, features)");
-            else if (!in.data.empty())
+            else if (!in.dtype.empty() && (in.shape[0] == 0 || in.shape[1] == 0))
+                r.error(d->find("inputs")->loc, "data.inputs", in.shape[0] == 0 ? "has no samples" : "has no features");
+            else if (!in.dtype.empty())
                 w.inputs = std::move(in);
-            if (w.inputs && w.inputs->shape[0] == 0) {
-                r.error(d->find("inputs")->loc, "data.inputs", "has no samples");
-                w.inputs.reset();
-            }
+            if (!lab.dtype.empty() && lab.data.empty())
+                r.error(d->find("labels")->loc, "data.labels", "has no labels");
             if (!lab.data.empty()) {
                 if (lab.shape.size() != 1)
                     r.error(d->find("labels")->loc, "data.labels", "expected a 1-D array of class indices");

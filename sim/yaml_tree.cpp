@@ -50,10 +50,14 @@ SourceLoc loc_of(const YAML::Mark& m, const std::string& file) {
     return l;
 }
 
-YamlNode convert(const YAML::Node& n, const std::string& file, int depth) {
+// Aliases are expanded by copying: a small file can name a huge tree. Configs are small.
+constexpr std::size_t kMaxNodes = 100000;
+
+YamlNode convert(const YAML::Node& n, const std::string& file, int depth, std::size_t& nodes) {
     YamlNode out;
     out.loc = loc_of(n.Mark(), file);
     if (depth > 64) throw InputError(out.loc.str() + ": nesting deeper than 64 levels");
+    if (++nodes > kMaxNodes) throw InputError(out.loc.str() + ": more than 100000 values (aliases expanded)");
     switch (n.Type()) {
         case YAML::NodeType::Undefined:
         case YAML::NodeType::Null: out.type = YamlNode::Type::Null; break;
@@ -63,7 +67,7 @@ YamlNode convert(const YAML::Node& n, const std::string& file, int depth) {
             break;
         case YAML::NodeType::Sequence:
             out.type = YamlNode::Type::Seq;
-            for (const auto& item : n) out.seq.push_back(convert(item, file, depth + 1));
+            for (const auto& item : n) out.seq.push_back(convert(item, file, depth + 1, nodes));
             break;
         case YAML::NodeType::Map:
             out.type = YamlNode::Type::Map;
@@ -72,7 +76,7 @@ YamlNode convert(const YAML::Node& n, const std::string& file, int depth) {
                 if (!kv.first.IsScalar()) throw InputError(kl.str() + ": mapping keys must be plain names");
                 std::string key = kv.first.Scalar();
                 if (out.find(key)) throw InputError(kl.str() + ": duplicate key '" + key + "'");
-                YamlNode child = convert(kv.second, file, depth + 1);
+                YamlNode child = convert(kv.second, file, depth + 1, nodes);
                 if (child.type == YamlNode::Type::Null) child.loc = kl;  // null values have no useful mark
                 child.key_loc = kl;
                 out.map.emplace_back(key, std::move(child));
@@ -83,6 +87,11 @@ YamlNode convert(const YAML::Node& n, const std::string& file, int depth) {
 }
 
 std::string read_file(const std::string& path) {
+    std::error_code ec;
+    if (fs::exists(path, ec) && !fs::is_directory(path, ec) && !fs::is_regular_file(path, ec))
+        throw InputError(path + ": not a regular file");
+    if (fs::is_regular_file(path, ec) && fs::file_size(path, ec) > (1u << 24))
+        throw InputError(path + ": larger than 16 MiB; not a config file");
     std::ifstream in(path, std::ios::binary);
     if (!in) throw InputError(path + ": cannot open file");
     std::ostringstream ss;
@@ -151,7 +160,8 @@ YamlNode load_chain(const std::string& path, std::vector<std::string>& chain, co
 YamlNode parse_yaml_text(const std::string& text, const std::string& name) {
     try {
         YAML::Node n = YAML::Load(text);
-        return convert(n, name, 0);
+        std::size_t nodes = 0;
+        return convert(n, name, 0, nodes);
     } catch (const YAML::Exception& e) {
         SourceLoc l = loc_of(e.mark, name);
         throw InputError(l.str() + ": YAML syntax error: " + e.msg);

@@ -790,3 +790,14 @@ TEST_CASE("device: drift compensation alpha is mean abs programmed over mean abs
     n.program(t);
     CHECK(n.alpha() == 1.0);
 }
+
+TEST_CASE("device: no read noise accumulates before t_read has passed") {
+    aimc::ChipConfig cfg = aimc::load_chip_config("configs/aihwkit-pcm.yaml",
+                                                  {"core.crossbar.device.t0=100ns", "core.crossbar.device.prog_noise_scale=0"});
+    auto dev = aimc::Factory<aimc::DeviceModel>::create(cfg.at("core.crossbar.device"));
+    aimc::DeviceStreams rng(1, 0);
+    std::vector<float> target(1000, 10.f), prog(1000), nu(1000), g(1000);
+    dev->program(target.data(), prog.data(), nu.data(), 1000, 0, rng);
+    dev->read(prog.data(), nu.data(), g.data(), 1000, 0.0, 0, rng);  // t = 100 ns < t_read = 250 ns
+    for (float v : g) REQUIRE(v == 10.f);
+}

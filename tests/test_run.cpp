@@ -249,3 +249,33 @@ TEST_CASE("run: weight programming is reported apart from inference") {
     CHECK(r["programming"]["time_ns"].get<double>() == Approx(64 * 10 * 1000.0));
     CHECK(r["programming"]["energy_pj"].get<double>() == Approx(devices * 10 * 10.0));
 }
+
+TEST_CASE("run: a send to the core count is an error not the host") {
+    auto w = make_workload(
+        "aimcsim-trace 1\nstream core 0\nfill buf=x len=4 value=1\nsample\nsend to=4 buf=x\n"
+        "stream host\nsample\nrecv from=0 buf=x\n",
+        1);
+    CHECK_THROWS_WITH(run("configs/tiny.yaml", w), Catch::Contains("trace.txt:5: send: core 4 does not exist"));
+}
+
+TEST_CASE("run: an MVM that overwrites the only held result frees its slot itself") {
+    auto w = make_workload(
+        "aimcsim-trace 1\nstream core 0\nprogram matrix=random rows=0:8 cols=0:8\nfill buf=x len=8 value=1\n"
+        "sample\nmvm in=x out=y\nmvm in=x out=y\nmvm in=y out=z\nnmpu in=z out=w\n",
+        2);
+    // Would deadlock if the full-buffer check ignored that the MVM reads or overwrites the held result.
+    auto r = run("configs/tiny.yaml", w, {}, {"core.output_buffer_vectors=1"});
+    CHECK(r["ops"]["mvms"] == 6);
+}
+
+TEST_CASE("run: a failed run leaves an earlier report in place") {
+    auto dir = aimc_test::temp_dir("aimc-keep");
+    aimc_test::write_file(dir / "r.json", "{\"earlier\": true}\n");
+    aimc_test::write_file(dir / "workload.yaml", "name: x\ntrace: t.txt\n");
+    aimc_test::write_file(dir / "t.txt", "aimcsim-trace 1\nstream core 0\nsample\nrecv from=1 buf=x\n");
+    auto res = aimc_test::run_command(aimc_test::cli() + " run --chip configs/tiny.yaml --workload " + dir.string() +
+                                      " -q --out " + (dir / "r.json").string());
+    CHECK(res.exit_code == 1);
+    CHECK(aimc_test::read_file(dir / "r.json") == "{\"earlier\": true}\n");
+    CHECK_FALSE(std::filesystem::exists(dir / "r.json.partial"));
+}

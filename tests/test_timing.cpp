@@ -154,3 +154,16 @@ TEST_CASE("timing: a full output buffer holds the readout until a slot is releas
     MvmSchedule c = pipe.issue(0, p);
     CHECK(c.analog_start == 1000);
 }
+
+TEST_CASE("timing: an ADC that converts after each window separates the windows by its conversion") {
+    auto t = hermes_timing();
+    t.windows = 4;
+    t.window_switch_cycles = 1;
+    t.conversion_s = 77e-9;
+    t.convert_between_windows = true;
+    MvmPhases p = mvm_phases(t, MvmShape{256, 256});
+    CHECK(p.integrate == 4 * 128 + 3 * 77);
+    CHECK(p.convert == 77);
+    t.convert_between_windows = false;
+    CHECK(mvm_phases(t, MvmShape{256, 256}).integrate == 4 * 128 + 3 * 1);
+}

@@ -535,7 +535,7 @@ TEST_CASE("trace: fill with a bad length or value") {
           "t.txt:3: len: expected a non-negative integer, got 'four'");
     CHECK(parse_error(H + "stream core 0\nfill buf=x len=4 value=nan\n") == "t.txt:3: value: expected a number, got 'nan'");
     CHECK(parse_error(H + "stream core 0\nfill buf=x len=4 seed=-3\n") ==
-          "t.txt:3: seed: expected a non-negative integer, got '-3'");
+          "t.txt:3: seed: expected an integer in 0..4294967295, got '-3'");
 }
 
 TEST_CASE("trace: program matrix=random without rows and cols") {
@@ -623,4 +623,9 @@ TEST_CASE("trace: input and output belong in the per-sample section") {
 TEST_CASE("trace: a core stream programs one tile") {
     CHECK(parse_error(H + "stream core 1\nprogram matrix=random rows=0:4 cols=0:4\nprogram matrix=random rows=0:2 cols=0:2\n") ==
           "t.txt:4: core 1 is already programmed at line 3; a core holds one weight tile");
+}
+
+TEST_CASE("trace: seeds are 32-bit") {
+    CHECK(parse_error(H + "stream core 0\nfill buf=x len=2 seed=4294967296\n") ==
+          "t.txt:3: seed: expected an integer in 0..4294967295, got '4294967296'");
 }

@@ -30,6 +30,9 @@ public:
     virtual void calibrate(float* y, std::size_t n) const = 0;
     // Time from the end of the integration window until the codes are latched, in seconds.
     virtual double conversion_time() const = 0;
+    // Whether the conversion follows each window (a converter that counts after integration), so
+    // that a multi-window MVM waits for it between windows; otherwise it overlaps integration.
+    virtual bool converts_after_each_window() const { return false; }
     virtual double energy_per_conversion() const = 0;  // J, per column per conversion
     virtual int bits() const = 0;
 };

@@ -186,8 +186,8 @@ public:
           noise_std_(c.real("output_noise")), noise_(d.seed, d.core, RandomPurpose::AdcOutputNoise),
           s_(c.real("nonlinearity")), tanh_s_(std::tanh(s_)), mismatch_(c, d, bound_),
           calibrated_(c.boolean("calibrated")),
-          conversion_(c.text("conversion") == "per-lsb" ? std::ldexp(c.real("time_per_lsb"), bits_)
-                                                         : c.real("conversion_time")),
+          per_lsb_(c.text("conversion") == "per-lsb"),
+          conversion_(per_lsb_ ? std::ldexp(c.real("time_per_lsb"), bits_) : c.real("conversion_time")),
           energy_(c.real("energy_per_conversion")) {}
 
     // Order as in the AIHWKit forward pass, mismatch added: nonlinearity, noise, gain/offset, then
@@ -212,6 +212,7 @@ public:
             y[i] = static_cast<float>((y[i] - mismatch_.offset[i]) / mismatch_.gain[i]);
     }
     double conversion_time() const override { return conversion_; }
+    bool converts_after_each_window() const override { return per_lsb_; }
     double energy_per_conversion() const override { return energy_; }
     int bits() const override { return bits_; }
 
@@ -224,6 +225,7 @@ private:
     double s_, tanh_s_;
     ColumnMismatch mismatch_;
     bool calibrated_;
+    bool per_lsb_;
     double conversion_;
     double energy_;
 };

@@ -26,21 +26,27 @@ MvmPhases AimcCore::phases(std::size_t rows, std::size_t cols) const {
     return mvm_phases(timing_, MvmShape{rows, cols});
 }
 
-std::optional<std::uint64_t> AimcCore::mvm_load_free() const {
-    if (output_buffer_.size() < output_slots_) return pipeline_.load_free();
-    return output_buffer_.front().has_value() ? std::optional<std::uint64_t>(pipeline_.load_free()) : std::nullopt;
+std::optional<std::uint64_t> AimcCore::mvm_load_free(bool frees_a_slot) const {
+    const bool any_released = std::any_of(output_buffer_.begin(), output_buffer_.end(),
+                                          [](const auto& slot) { return slot.has_value(); });
+    if (frees_a_slot || output_buffer_.size() < output_slots_ || any_released) return pipeline_.load_free();
+    return std::nullopt;
 }
 
 std::uint64_t AimcCore::mvm(const std::vector<float>& x, std::vector<float>& y, std::uint64_t ready) {
     const std::size_t rows = numerics_.crossbar().tile_rows(), cols = numerics_.crossbar().tile_cols();
     y.resize(cols);
     numerics_.mvm(x.data(), y.data(), mvms_);
-    // A full output buffer holds the readout until its oldest result has been read.
+    // A full output buffer holds the readout until a slot is released: the earliest released
+    // one (slots are interchangeable; releases are not in order, readers may be scheduled ahead).
     std::uint64_t slot_free = 0;
     if (output_buffer_.size() >= output_slots_) {
-        AIMC_ASSERT(output_buffer_.front().has_value(), "MVM issued while the output buffer is full");
-        slot_free = *output_buffer_.front();
-        output_buffer_.pop_front();
+        auto earliest = output_buffer_.end();
+        for (auto it = output_buffer_.begin(); it != output_buffer_.end(); ++it)
+            if (it->has_value() && (earliest == output_buffer_.end() || **it < **earliest)) earliest = it;
+        AIMC_ASSERT(earliest != output_buffer_.end(), "MVM issued while the output buffer is full");
+        slot_free = **earliest;
+        output_buffer_.erase(earliest);
     }
     MvmSchedule s = pipeline_.issue(ready, phases(rows, cols), slot_free);
     output_stall_cycles_ += s.readout_stall;

@@ -37,8 +37,9 @@ public:
     // Programs a weight tile (before inference: its time and energy are reported apart).
     void program(const WeightTile& tile);
     // First cycle at which a new MVM may begin loading its input, or nothing while the output
-    // buffer is full of results whose consumers have not been issued yet.
-    std::optional<std::uint64_t> mvm_load_free() const;
+    // buffer is full of results whose readers have not been issued yet (unless this MVM itself
+    // reads or overwrites one of them: `frees_a_slot`).
+    std::optional<std::uint64_t> mvm_load_free(bool frees_a_slot) const;
     // Runs an MVM whose input is ready at `ready`; returns the cycle its output is in the output
     // buffer, which it occupies until consume_output() releases it.
     std::uint64_t mvm(const std::vector<float>& x, std::vector<float>& y, std::uint64_t ready);

@@ -78,6 +78,7 @@ MvmCoreTiming core_timing(const ComponentConfig& core, const CoreNumerics& n, do
     t.window_s = n.dac().window_time();
     t.window_switch_cycles = static_cast<std::uint64_t>(core.integer("window_switch_cycles"));
     t.conversion_s = n.adc().conversion_time();
+    t.convert_between_windows = n.adc().converts_after_each_window();
     t.input_double_buffered = core.boolean("input_double_buffered");
     return t;
 }

@@ -15,7 +15,11 @@ static std::uint64_t ceil_div(std::uint64_t a, std::uint64_t b) { return (a + b 
 MvmPhases mvm_phases(const MvmCoreTiming& t, const MvmShape& s) {
     MvmPhases p;
     p.load = ceil_div(s.rows * t.dac_bits, t.input_bus_bits);
-    p.integrate = t.windows * cycles_for(t.window_s, t.clock_hz) + (t.windows - 1) * t.window_switch_cycles;
+    p.convert = cycles_for(t.conversion_s, t.clock_hz);
+    // Between windows: the switch, or the conversion of the previous window when the ADC counts
+    // after integration.
+    const std::uint64_t gap = t.convert_between_windows ? std::max(t.window_switch_cycles, p.convert) : t.window_switch_cycles;
+    p.integrate = t.windows * cycles_for(t.window_s, t.clock_hz) + (t.windows - 1) * gap;
     p.convert = cycles_for(t.conversion_s, t.clock_hz);
     p.readout = ceil_div(s.cols * t.adc_bits, t.output_bus_bits);
     return p;

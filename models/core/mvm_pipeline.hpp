@@ -36,6 +36,7 @@ struct MvmCoreTiming {
     std::uint64_t windows = 1;            // integration windows per MVM
     double window_s = 128e-9;             // one window
     std::uint64_t window_switch_cycles = 1;  // between consecutive windows
+    bool convert_between_windows = false;    // the ADC converts after every window, not once
     double conversion_s = 5e-9;
     bool input_double_buffered = true;
 };

@@ -38,7 +38,8 @@ public:
               const DeviceStreams& rng) const override {
         const double t = t_inference + t0_;
         // Accumulated 1/f noise since programming, integrated from t_read to t.
-        const double noise_time = std::sqrt(std::log((t + t_read_) / (2 * t_read_)));
+        // Zero before t_read has passed (t0 + t_inference < t_read): no noise accumulated yet.
+        const double noise_time = std::sqrt(std::max(0.0, std::log((t + t_read_) / (2 * t_read_))));
         const double log_drift_time = std::log(t / t0_);
         NormalSequence read_noise(rng.read, rng.event);
         for (std::size_t i = 0; i < n; ++i) {
