@@ -31,6 +31,13 @@ nlohmann::ordered_json run(const std::string& chip, const std::string& workload,
     return simulate(cfg, w, opt);
 }
 
+// The run stops with a deadlock naming core 0 waiting at `where` ("trace.txt:4 (recv)") in sample 0.
+void check_deadlock(const std::string& workload, const std::string& where, std::vector<std::string> sets = {}) {
+    CHECK_THROWS_WITH(run("configs/tiny.yaml", workload, {}, std::move(sets)),
+                      Catch::Contains("deadlock") && Catch::Contains("core 0 at ") &&
+                          Catch::Contains(where + ", sample 0"));
+}
+
 void check_design_keys(const nlohmann::ordered_json& r) {
     for (const char* path : {"/latency/total_ns", "/latency/per_sample_ns", "/throughput/samples_per_s",
                              "/energy/total_pj", "/energy/breakdown_pj/dac", "/energy/breakdown_pj/crossbar",
@@ -153,9 +160,7 @@ TEST_CASE("run: a malformed trace line stops the run before elaboration") {
 
 TEST_CASE("run: deadlock names the waiting streams and their trace lines") {
     auto w = make_workload("aimcsim-trace 1\nstream core 0\nsample\nrecv from=1 buf=x\n", 2);
-    CHECK_THROWS_WITH(run("configs/tiny.yaml", w),
-                      Catch::Contains("deadlock") && Catch::Contains("core 0 at ") &&
-                          Catch::Contains("trace.txt:4 (recv), sample 0"));
+    check_deadlock(w, "trace.txt:4 (recv)");
 }
 
 TEST_CASE("run: an MVM whose input length differs from the tile is an error at its line") {
@@ -224,9 +229,7 @@ TEST_CASE("run: more unread MVM results than output-buffer slots is a deadlock a
         "aimcsim-trace 1\nstream core 0\nprogram matrix=random rows=0:64 cols=0:8\nfill buf=x len=64 value=1\n"
         "sample\nmvm in=x out=a\nmvm in=x out=b\nmvm in=x out=c\nnmpu in=a out=z\n",
         1);
-    CHECK_THROWS_WITH(run("configs/tiny.yaml", w, {}, {"core.output_buffer_vectors=2"}),
-                      Catch::Contains("deadlock") && Catch::Contains("core 0 at ") &&
-                          Catch::Contains("trace.txt:8 (mvm), sample 0"));
+    check_deadlock(w, "trace.txt:8 (mvm)", {"core.output_buffer_vectors=2"});
 }
 
 TEST_CASE("run: one output-buffer slot still lets a reader free it for the next MVM") {
