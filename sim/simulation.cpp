@@ -146,6 +146,7 @@ nlohmann::ordered_json simulate(const ChipConfig& cfg, const Workload& workload,
     sc_core::sc_start();
     spdlog::debug("simulation ended at cycle {} after {} process activations", run.end_cycle, run.events);
     if (run.error) std::rethrow_exception(run.error);
+    chip.interconnect().rethrow_failure();
     std::vector<std::string> stuck;
     for (const auto& p : players)
         if (!p->finished()) stuck.push_back("  " + p->position());
@@ -154,6 +155,8 @@ nlohmann::ordered_json simulate(const ChipConfig& cfg, const Workload& workload,
         for (const auto& s : stuck) msg += "\n" + s;
         throw InputError(msg);
     }
+
+    chip.interconnect().check_conservation();
 
     // ---- Report ----
     const ChipGeometry& g = chip.geometry();

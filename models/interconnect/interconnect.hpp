@@ -1,17 +1,26 @@
 // The on-chip interconnect (interface "interconnect") and the network interface through which
 // cores and the host port send and receive messages.
+//
+// The base class owns what every network kind shares: the message table, the SystemC process
+// that runs the network only in cycles where something can move (and sleeps while it is empty),
+// delivery to the destination interface, packet statistics, the progress watchdog and the
+// end-of-run conservation check. A kind implements the cycle-level model behind five hooks.
 #pragma once
 
 #include <systemc>
 
 #include <cstdint>
 #include <deque>
+#include <exception>
 #include <map>
 #include <nlohmann/json.hpp>
+#include <optional>
+#include <string>
 #include <utility>
 #include <vector>
 
 #include "sim/config.hpp"
+#include "sim/params.hpp"
 #include "sim/registry.hpp"
 
 namespace aimc {
@@ -22,6 +31,7 @@ struct Message {
     std::vector<float> payload;
     std::uint64_t bits = 0;
     std::uint64_t inject_cycle = 0, arrival_cycle = 0;
+    bool measured = true;  // counts towards latency and throughput statistics
 };
 
 // A core's or the host port's attachment to the network: where it sits, when its injection
@@ -32,7 +42,7 @@ public:
     int id() const { return id_; }
     int x() const { return x_; }
     int y() const { return y_; }
-    std::uint64_t free_at = 0;  // first cycle the injection port can start a new message
+    std::uint64_t free_at = 0;  // first cycle the sender can hand over its next message
 
     // Called by the interconnect; arrival_cycle may lie in the future (the receiver sleeps
     // until then). Wakes any stream waiting for a message.
@@ -69,21 +79,117 @@ struct ChipGeometry {
     sc_core::sc_time cycle;  // one clock period
 };
 
+// Packet latencies and flit counts of one run, kept apart from the network model so that the
+// percentiles and rates are computed (and tested) in one place.
+class PacketStats {
+public:
+    // Returns whether a message injected at `cycle` lies in the measurement window.
+    bool injected(std::uint64_t flits, std::uint64_t cycle);
+    void delivered(std::uint64_t flits, std::uint64_t latency, std::uint64_t tail_cycle, bool measured);
+    void set_window(std::uint64_t begin, std::uint64_t end) { window_begin_ = begin, window_end_ = end; }
+    std::uint64_t flits_injected() const { return flits_injected_; }
+    std::uint64_t flits_delivered() const { return flits_delivered_; }
+    std::uint64_t messages_injected() const { return messages_injected_; }
+    std::uint64_t messages_delivered() const { return messages_delivered_; }
+    // Nearest-rank percentile (p in (0, 100]) of the measured latencies; 0 when none.
+    std::uint64_t percentile(double p) const;
+    // {messages, flits, packet_latency_cycles{...}, throughput_flits_per_node_cycle{...}}; rates
+    // per node over the window clipped to [0, total_cycles).
+    void to_json(nlohmann::ordered_json& j, std::uint64_t total_cycles, int nodes) const;
+
+private:
+    std::uint64_t window_begin_ = 0, window_end_ = UINT64_MAX;
+    std::uint64_t flits_injected_ = 0, flits_delivered_ = 0, messages_injected_ = 0, messages_delivered_ = 0;
+    std::uint64_t window_flits_offered_ = 0, window_flits_accepted_ = 0;
+    std::vector<std::uint32_t> latencies_;  // measured messages, in delivery order
+    std::uint64_t latency_sum_ = 0, latency_max_ = 0;
+    mutable bool sorted_ = true;
+    mutable std::vector<std::uint32_t> sorted_latencies_;
+};
+
 class Interconnect : public sc_core::sc_module {
 public:
     static constexpr const char* kInterface = "interconnect";
-    explicit Interconnect(sc_core::sc_module_name name) : sc_core::sc_module(name) {}
+    SC_HAS_PROCESS(Interconnect);
+    // Reads the parameters every kind declares through with_common_params().
+    Interconnect(sc_core::sc_module_name name, const ComponentConfig& c, const ChipGeometry& g);
 
-    virtual void attach(NetworkInterface& ni) = 0;
-    // The sender hands a message to its interface at cycle `now`. Returns the first cycle at
-    // which the sender's injection port is free again.
-    virtual std::uint64_t inject(Message m, std::uint64_t now) = 0;
+    // A kind's own parameters followed by those every kind has (ni_latency, watchdog_cycles).
+    static std::vector<ParamDecl> with_common_params(std::vector<ParamDecl> own);
+
+    void attach(NetworkInterface& ni);
+    // The sender hands a message to its network interface at cycle `now`; the interface queues
+    // it and the network carries it from now + ni_latency. Returns the first cycle at which the
+    // sender may hand over its next message.
+    std::uint64_t inject(Message m, std::uint64_t now);
+    // Only messages injected in [begin, end) count towards latency and throughput statistics.
+    void set_measurement_window(std::uint64_t begin, std::uint64_t end) { stats_.set_window(begin, end); }
+
+    // Flits of a message of `bits`.
+    virtual std::uint64_t flits(std::uint64_t bits) const = 0;
+    // Latency in cycles of a message of `bits` between two idle endpoints at these grid
+    // positions: from the cycle it is handed over to the cycle it can be read at the destination.
+    virtual std::uint64_t zero_load_latency(int src_x, int src_y, int dst_x, int dst_y, std::uint64_t bits) const = 0;
     // Energy in joules: dynamic (per flit and hop) and static (power over `cycles`).
     virtual double dynamic_energy() const = 0;
     virtual double static_power() const = 0;
-    virtual nlohmann::ordered_json stats(std::uint64_t total_cycles) const = 0;
-    // Latency in cycles of a message of `bits` between two idle endpoints (for validate and tests).
-    virtual std::uint64_t zero_load_latency(int src_x, int src_y, int dst_x, int dst_y, std::uint64_t bits) const = 0;
+    nlohmann::ordered_json stats(std::uint64_t total_cycles) const;
+
+    // After sc_start returns: rethrows an error raised inside the network process (the
+    // watchdog), then checks that every flit injected was ejected, each message exactly once
+    // (InternalError otherwise).
+    void rethrow_failure() const;
+    void check_conservation() const;
+    std::uint64_t ni_latency() const { return ni_latency_; }
+    std::uint64_t cycles_simulated() const { return cycles_simulated_; }
+
+protected:
+    struct Packet {
+        int src = 0, dst = 0;  // endpoint ids
+        std::uint32_t flits = 1;
+    };
+    // A new packet with handle `id` waits in its source interface from cycle `ready` on.
+    virtual void enqueue(std::uint32_t id, const Packet& p, std::uint64_t ready) = 0;
+    // Simulates cycle c (called at most once per cycle, in increasing order, only for cycles
+    // that next_busy_cycle() asked for or in which a packet became ready). Calls ejected() for
+    // every packet whose tail reaches its destination interface and moved() when a flit moves.
+    virtual void simulate_cycle(std::uint64_t c) = 0;
+    // The next cycle after c that needs simulate_cycle, or none when the network is empty.
+    virtual std::optional<std::uint64_t> next_busy_cycle(std::uint64_t c) const = 0;
+    // Flits inside the network (buffers, links, source queues); 0 after a complete run.
+    virtual std::uint64_t flits_in_network() const = 0;
+    // For the watchdog: which routers hold flits that cannot move, and why.
+    virtual std::string stuck_report() const = 0;
+    // The kind's own statistics, added to the common ones.
+    virtual void kind_stats(nlohmann::ordered_json& j, std::uint64_t total_cycles) const = 0;
+    // Called when a kind is attached an endpoint (before the run).
+    virtual void on_attach(const NetworkInterface&) {}
+
+    // The tail of packet `id` entered its destination interface at `tail_cycle` (>= the cycle
+    // being simulated); the message can be read ni_latency cycles later.
+    void ejected(std::uint32_t id, std::uint64_t tail_cycle);
+    void moved(std::uint64_t cycle) { last_progress_ = cycle; }
+    const std::map<int, NetworkInterface*>& endpoints() const { return endpoints_; }
+    const ChipGeometry& geometry() const { return geometry_; }
+    std::uint64_t watchdog_cycles() const { return watchdog_cycles_; }
+
+private:
+    void tick();
+    std::uint64_t now_cycle() const;
+
+    ChipGeometry geometry_;
+    std::string kind_;
+    std::uint64_t ni_latency_, watchdog_cycles_;
+    std::map<int, NetworkInterface*> endpoints_;
+    // Messages by packet handle; handles are reused once delivered.
+    std::vector<std::optional<Message>> messages_;
+    std::vector<std::uint32_t> free_handles_;
+    std::uint64_t outstanding_ = 0;  // packets injected, not yet ejected
+    PacketStats stats_;
+    sc_core::sc_event wake_;
+    std::optional<std::uint64_t> last_simulated_;
+    std::uint64_t last_progress_ = 0, cycles_simulated_ = 0;
+    std::exception_ptr failure_;
 };
 
 using InterconnectFactory = Factory<Interconnect, const char*, const ChipGeometry&>;
