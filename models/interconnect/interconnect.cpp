@@ -125,7 +125,8 @@ void Interconnect::ejected(std::uint32_t id, std::uint64_t tail_cycle) {
     --outstanding_;
     m.arrival_cycle = tail_cycle + ni_latency_;
     stats_.delivered(flits(m.bits), m.arrival_cycle - m.inject_cycle, tail_cycle, m.measured);
-    endpoints_.at(m.dst)->deliver(std::move(m));
+    last_arrival_ = std::max(last_arrival_, m.arrival_cycle);
+    if (!sink_mode_) endpoints_.at(m.dst)->deliver(std::move(m));
 }
 
 void Interconnect::tick() {
@@ -135,7 +136,7 @@ void Interconnect::tick() {
             simulate_cycle(c);
             last_simulated_ = c;
             ++cycles_simulated_;
-            if (outstanding_ > 0 && c - last_progress_ > watchdog_cycles_)
+            if (outstanding_ > 0 && c > last_progress_ && c - last_progress_ > watchdog_cycles_)
                 throw InternalError("interconnect watchdog: no flit moved for " + std::to_string(c - last_progress_) +
                                     " cycles (interconnect.watchdog_cycles = " + std::to_string(watchdog_cycles_) +
                                     ") while " + std::to_string(outstanding_) + " messages are in the network, at cycle " +

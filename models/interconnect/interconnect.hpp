@@ -9,6 +9,7 @@
 
 #include <systemc>
 
+#include <algorithm>
 #include <cstdint>
 #include <deque>
 #include <exception>
@@ -124,6 +125,11 @@ public:
     std::uint64_t inject(Message m, std::uint64_t now);
     // Only messages injected in [begin, end) count towards latency and throughput statistics.
     void set_measurement_window(std::uint64_t begin, std::uint64_t end) { stats_.set_window(begin, end); }
+    // Synthetic traffic: delivered messages are counted and dropped instead of queued at the
+    // destination interface.
+    void set_sink_mode(bool sink) { sink_mode_ = sink; }
+    // The latest arrival cycle of any delivered message (0 when none).
+    std::uint64_t last_arrival_cycle() const { return last_arrival_; }
 
     // Flits of a message of `bits`.
     virtual std::uint64_t flits(std::uint64_t bits) const = 0;
@@ -168,7 +174,7 @@ protected:
     // The tail of packet `id` entered its destination interface at `tail_cycle` (>= the cycle
     // being simulated); the message can be read ni_latency cycles later.
     void ejected(std::uint32_t id, std::uint64_t tail_cycle);
-    void moved(std::uint64_t cycle) { last_progress_ = cycle; }
+    void moved(std::uint64_t cycle) { last_progress_ = std::max(last_progress_, cycle); }
     const std::map<int, NetworkInterface*>& endpoints() const { return endpoints_; }
     const ChipGeometry& geometry() const { return geometry_; }
     std::uint64_t watchdog_cycles() const { return watchdog_cycles_; }
@@ -188,7 +194,8 @@ private:
     PacketStats stats_;
     sc_core::sc_event wake_;
     std::optional<std::uint64_t> last_simulated_;
-    std::uint64_t last_progress_ = 0, cycles_simulated_ = 0;
+    std::uint64_t last_progress_ = 0, cycles_simulated_ = 0, last_arrival_ = 0;
+    bool sink_mode_ = false;
     std::exception_ptr failure_;
 };
 
