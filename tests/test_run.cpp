@@ -95,8 +95,8 @@ TEST_CASE("run: a message takes the mesh's zero-load latency each way") {
         "stream core 3\nsample\nrecv from=host buf=v\nsend to=host buf=v\n",
         1);
     auto r = run("configs/tiny.yaml", w);
-    // ni 2 + 2 hops x (router 2 + link 1) + ejecting router 2 + (2 flits - 1) + ni 2
-    const std::uint64_t one_way = 2 + 2 * (2 + 1) + 2 + 1 + 2;
+    // ni 2 + 3 routers x (router 2 + link 1) + (2 flits - 1) + ni 2
+    const std::uint64_t one_way = 2 + 3 * (2 + 1) + 1 + 2;
     CHECK(r["latency"]["total_cycles"] == 2 * one_way);
     CHECK(r["interconnect"]["messages"] == 2);
     CHECK(r["interconnect"]["flits"] == 4);
@@ -194,7 +194,7 @@ TEST_CASE("run: barriers release all participants at the last arrival") {
     auto r = run("configs/tiny.yaml", w);
     // Each sample: MVM (149 cycles), then a 512-bit message (8 flits) over one hop; core 0 issues
     // the next sample's MVM only after the barrier, which opens when core 1 has the message.
-    const std::uint64_t msg = 2 + 1 * (2 + 1) + 2 + 7 + 2;
+    const std::uint64_t msg = 2 + 2 * (2 + 1) + 7 + 2;
     CHECK(r["latency"]["total_cycles"] == 3 * (149 + msg));
 }
 

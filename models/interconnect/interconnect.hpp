@@ -177,6 +177,8 @@ protected:
     void moved(std::uint64_t cycle) { last_progress_ = std::max(last_progress_, cycle); }
     const std::map<int, NetworkInterface*>& endpoints() const { return endpoints_; }
     const ChipGeometry& geometry() const { return geometry_; }
+    // The cycle simulated last (0 before the first).
+    std::uint64_t last_cycle() const { return last_simulated_.value_or(0); }
     std::uint64_t watchdog_cycles() const { return watchdog_cycles_; }
 
 private:

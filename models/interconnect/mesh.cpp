@@ -1,96 +1,124 @@
-// mesh: a W x H grid of routers with dimension-order (XY) routes. This version charges every
-// message its zero-load latency (no contention between messages); the flit-level model with
-// buffers, virtual channels and credits replaces the timing inside, not the interface.
-//
-// Latency of a message of F flits over H hops (F = ceil(bits / link_width_bits)):
-//   ni_latency (inject) + H * (router_latency + link_latency) + router_latency (ejecting router)
-//   + (F - 1) serialization + ni_latency (eject)
+// mesh: see mesh.hpp for the latency formula and mesh_network.hpp for the router model.
+#include <spdlog/spdlog.h>
+
+#include <algorithm>
 #include <cmath>
 #include <cstdlib>
-#include <map>
 
-#include "models/interconnect/interconnect.hpp"
+#include "models/interconnect/mesh.hpp"
+#include "sim/errors.hpp"
 #include "sim/registry.hpp"
 
 namespace aimc {
 
 namespace {
 
-class Mesh final : public Interconnect {
-public:
-    Mesh(const ComponentConfig& c, const char* name, const ChipGeometry& g)
-        : Interconnect(name, c, g), link_bits_(static_cast<std::uint64_t>(c.integer("link_width_bits"))),
-          router_latency_(static_cast<std::uint64_t>(c.integer("router_latency"))),
-          link_latency_(static_cast<std::uint64_t>(c.integer("link_latency"))),
-          energy_router_(c.real("energy_per_flit_router")), energy_link_(c.real("energy_per_flit_link")),
-          router_static_(c.real("router_static_power")) {}
+MeshParams mesh_params(const ComponentConfig& c, const ChipGeometry& g) {
+    MeshParams p;
+    p.cols = g.grid_cols;
+    p.rows = g.grid_rows;
+    p.virtual_channels = static_cast<int>(c.integer("virtual_channels"));
+    p.buffer_depth = static_cast<int>(c.integer("buffer_depth"));
+    p.router_latency = static_cast<int>(c.integer("router_latency"));
+    p.link_latency = static_cast<int>(c.integer("link_latency"));
+    return p;
+}
 
-    std::uint64_t flits(std::uint64_t bits) const override { return std::max<std::uint64_t>(1, (bits + link_bits_ - 1) / link_bits_); }
+}  // namespace
 
-    std::uint64_t zero_load_latency(int sx, int sy, int dx, int dy, std::uint64_t bits) const override {
-        return 2 * ni_latency() + path_latency(sx, sy, dx, dy, bits);
-    }
+Mesh::Mesh(const ComponentConfig& c, const char* name, const ChipGeometry& g)
+    : Interconnect(name, c, g), network_(mesh_params(c, g)),
+      link_bits_(static_cast<std::uint64_t>(c.integer("link_width_bits"))),
+      energy_router_(c.real("energy_per_flit_router")), energy_link_(c.real("energy_per_flit_link")),
+      router_static_(c.real("router_static_power")) {
+    const MeshParams& p = network_.params();
+    const auto pipeline = ni_latency() + static_cast<std::uint64_t>(p.router_latency + 2 * p.link_latency);
+    if (watchdog_cycles() <= pipeline)
+        throw InputError(c.params.value("watchdog_cycles").where + ": interconnect.watchdog_cycles: " +
+                         std::to_string(watchdog_cycles()) + " cycles is not longer than a flit can legitimately "
+                         "wait (ni_latency + router_latency + 2 x link_latency = " + std::to_string(pipeline) + ")");
+    if (p.buffer_depth < p.router_latency + 2 * p.link_latency)
+        spdlog::warn("{}: interconnect.buffer_depth: {} flits is less than the credit round trip "
+                     "(router_latency + 2 x link_latency = {}): a link streams only {}/{} flits per cycle",
+                     c.params.value("buffer_depth").where, p.buffer_depth, p.router_latency + 2 * p.link_latency,
+                     p.buffer_depth, p.router_latency + 2 * p.link_latency);
+}
 
-    double dynamic_energy() const override {
-        return static_cast<double>(router_traversals_) * energy_router_ + static_cast<double>(link_traversals_) * energy_link_;
-    }
-    double static_power() const override { return router_static_ * geometry().grid_cols * geometry().grid_rows; }
+std::uint64_t Mesh::zero_load_latency(int sx, int sy, int dx, int dy, std::uint64_t bits) const {
+    const MeshParams& p = network_.params();
+    const auto hops = static_cast<std::uint64_t>(std::abs(sx - dx) + std::abs(sy - dy));
+    return 2 * ni_latency() + (hops + 1) * static_cast<std::uint64_t>(p.router_latency + p.link_latency) + (flits(bits) - 1);
+}
 
-private:
-    std::uint64_t path_latency(int sx, int sy, int dx, int dy, std::uint64_t bits) const {
-        std::uint64_t hops = static_cast<std::uint64_t>(std::abs(sx - dx) + std::abs(sy - dy));
-        return hops * (router_latency_ + link_latency_) + router_latency_ + (flits(bits) - 1);
-    }
-    void enqueue(std::uint32_t id, const Packet& p, std::uint64_t ready) override {
-        const NetworkInterface& s = *endpoints().at(p.src);
-        const NetworkInterface& d = *endpoints().at(p.dst);
-        std::uint64_t hops = static_cast<std::uint64_t>(std::abs(s.x() - d.x()) + std::abs(s.y() - d.y()));
-        router_traversals_ += p.flits * (hops + 1);
-        link_traversals_ += p.flits * hops;
-        queue_.emplace(ready, std::make_pair(id, ready + path_latency(s.x(), s.y(), d.x(), d.y(), p.flits * link_bits_)));
-        in_network_ += p.flits;
-        flits_of_[id] = p.flits;
-    }
-    void simulate_cycle(std::uint64_t c) override {
-        while (!queue_.empty() && queue_.begin()->first <= c) {
-            auto [id, tail] = queue_.begin()->second;
-            queue_.erase(queue_.begin());
-            in_network_ -= flits_of_[id];
-            moved(c);
-            ejected(id, tail);
+void Mesh::kind_stats(nlohmann::ordered_json& j, std::uint64_t total_cycles) const {
+    const MeshParams& p = network_.params();
+    const double cycles = static_cast<double>(std::max<std::uint64_t>(total_cycles, 1));
+    j["router_traversals"] = network_.router_traversals();
+    j["link_traversals"] = network_.link_traversals();
+    // Per-router grids (rows of y, each over x) for heat maps; null where a router has no link.
+    const char* names[] = {"east", "west", "north", "south"};
+    nlohmann::ordered_json links;
+    int link_count = 0;
+    double max_util = 0;
+    for (int d = 0; d < MeshNetwork::kMeshPorts; ++d) {
+        nlohmann::ordered_json grid = nlohmann::ordered_json::array();
+        for (int y = 0; y < p.rows; ++y) {
+            nlohmann::ordered_json row = nlohmann::ordered_json::array();
+            for (int x = 0; x < p.cols; ++x) {
+                const int r = y * p.cols + x;
+                const auto dir = static_cast<MeshNetwork::Direction>(d);
+                if (!network_.has_link(r, dir)) {
+                    row.push_back(nullptr);
+                    continue;
+                }
+                const double u = static_cast<double>(network_.link_flits(r, dir)) / cycles;
+                ++link_count;
+                max_util = std::max(max_util, u);
+                row.push_back(u);
+            }
+            grid.push_back(row);
         }
+        links[names[d]] = grid;
     }
-    std::optional<std::uint64_t> next_busy_cycle(std::uint64_t) const override {
-        if (queue_.empty()) return std::nullopt;
-        return queue_.begin()->first;
+    j["mean_link_utilisation"] =
+            link_count ? static_cast<double>(network_.link_traversals()) / (link_count * cycles) : 0.0;
+    j["max_link_utilisation"] = max_util;
+    std::uint64_t stalls = 0;
+    nlohmann::ordered_json stall_grid = nlohmann::ordered_json::array(), occupancy_grid = nlohmann::ordered_json::array();
+    double occupancy_sum = 0;
+    for (int y = 0; y < p.rows; ++y) {
+        nlohmann::ordered_json srow = nlohmann::ordered_json::array(), orow = nlohmann::ordered_json::array();
+        for (int x = 0; x < p.cols; ++x) {
+            const int r = y * p.cols + x;
+            stalls += network_.stall_cycles(r);
+            srow.push_back(network_.stall_cycles(r));
+            const double occ = static_cast<double>(network_.occupancy_flit_cycles(r)) / cycles;
+            occupancy_sum += occ;
+            orow.push_back(occ);
+        }
+        stall_grid.push_back(srow);
+        occupancy_grid.push_back(orow);
     }
-    std::uint64_t flits_in_network() const override { return in_network_; }
-    std::string stuck_report() const override { return ""; }
-    void kind_stats(nlohmann::ordered_json& j, std::uint64_t total_cycles) const override {
-        j["router_traversals"] = router_traversals_;
-        j["link_traversals"] = link_traversals_;
-        const auto& g = geometry();
-        std::uint64_t links = 2ull * (static_cast<std::uint64_t>(g.grid_cols - 1) * g.grid_rows +
-                                      static_cast<std::uint64_t>(g.grid_rows - 1) * g.grid_cols);
-        j["mean_link_utilisation"] = (links && total_cycles)
-                                         ? static_cast<double>(link_traversals_) / static_cast<double>(links * total_cycles)
-                                         : 0.0;
-    }
+    j["stall_cycles"] = stalls;
+    j["mean_buffer_occupancy_flits"] = occupancy_sum / network_.routers();
+    j["per_router"] = {{"link_utilisation", links}, {"stall_cycles", stall_grid}, {"buffer_occupancy_flits", occupancy_grid}};
+}
 
-    std::uint64_t link_bits_, router_latency_, link_latency_;
-    double energy_router_, energy_link_, router_static_;
-    std::multimap<std::uint64_t, std::pair<std::uint32_t, std::uint64_t>> queue_;
-    std::map<std::uint32_t, std::uint64_t> flits_of_;
-    std::uint64_t in_network_ = 0, router_traversals_ = 0, link_traversals_ = 0;
-};
+namespace {
 
 AIMC_REGISTER_KIND(
     InterconnectFactory,
     KindDecl{"", "mesh",
-             "2-D mesh of routers with XY routing; per-hop latency without contention in this version",
+             "2-D mesh of routers: XY routes, wormhole switching, virtual channels, credit flow control, flit by flit",
              Interconnect::with_common_params({ParamDecl::integer("link_width_bits", 64, 1, 65536, "bits a link carries per cycle (one flit)", "bits"),
-              ParamDecl::integer("router_latency", 1, 0, 1000, "router pipeline latency per traversal", "cycles"),
-              ParamDecl::integer("link_latency", 1, 0, 1000, "latency of one link", "cycles"),
+              ParamDecl::integer("router_latency", 1, 1, 1000,
+                                 "router pipeline: cycles from a flit's arrival in a router to its earliest departure",
+                                 "cycles"),
+              ParamDecl::integer("link_latency", 1, 1, 1000, "cycles on one link, for flits and for credits", "cycles"),
+              ParamDecl::integer("virtual_channels", 2, 1, 16, "virtual channels per router port", "VCs"),
+              ParamDecl::integer("buffer_depth", 4, 1, 1024,
+                                 "input buffer per virtual channel; full speed needs router_latency + 2 x link_latency",
+                                 "flits"),
               ParamDecl::quantity("energy_per_flit_router", Dimension::Energy, std::string("0 pJ"), 0, 1e-6,
                                   "energy of one flit through one router"),
               ParamDecl::quantity("energy_per_flit_link", Dimension::Energy, std::string("0 pJ"), 0, 1e-6,

@@ -1,0 +1,400 @@
+#include "models/interconnect/mesh_network.hpp"
+
+#include <algorithm>
+#include <limits>
+
+#include "sim/errors.hpp"
+
+namespace aimc {
+
+namespace {
+
+constexpr int kMaxPorts = 16;  // 4 mesh ports + endpoints attached to one router
+const char* const kPortNames[] = {"east", "west", "north", "south"};
+
+int opposite(int d) { return d ^ 1; }  // east <-> west, north <-> south
+
+}  // namespace
+
+MeshNetwork::MeshNetwork(const MeshParams& p) : params_(p), V_(p.virtual_channels), B_(p.buffer_depth) {
+    AIMC_ASSERT(p.cols >= 1 && p.rows >= 1 && p.cols * p.rows <= 65535, "mesh size out of range");
+    AIMC_ASSERT(V_ >= 1 && V_ <= 16, "virtual channels out of range");
+    AIMC_ASSERT(B_ >= 1 && B_ <= 32767, "buffer depth out of range");
+    AIMC_ASSERT(p.router_latency >= 1 && p.link_latency >= 1, "router and link latencies must be >= 1 cycle");
+    const int n = routers();
+    router_x_.resize(static_cast<std::size_t>(n));
+    router_y_.resize(static_cast<std::size_t>(n));
+    for (int r = 0; r < n; ++r) {
+        router_x_[static_cast<std::size_t>(r)] = r % p.cols;
+        router_y_[static_cast<std::size_t>(r)] = r / p.cols;
+    }
+    ports_.assign(static_cast<std::size_t>(n), kMeshPorts);
+    std::uint64_t wheel = 1;
+    while (wheel < static_cast<std::uint64_t>(p.link_latency) + 1) wheel <<= 1;
+    wheel_mask_ = wheel - 1;
+    flit_wheel_.resize(wheel);
+    credit_wheel_.resize(wheel);
+}
+
+void MeshNetwork::attach(int id, int x, int y) {
+    AIMC_ASSERT(input_vcs_.empty(), "endpoint attached after the first message");
+    AIMC_ASSERT(x >= 0 && x < params_.cols && y >= 0 && y < params_.rows && id >= 0, "endpoint outside the mesh");
+    const int r = y * params_.cols + x;
+    AIMC_ASSERT(ports_[static_cast<std::size_t>(r)] < kMaxPorts, "too many endpoints on one router");
+    if (sources_.size() <= static_cast<std::size_t>(id)) sources_.resize(static_cast<std::size_t>(id) + 1);
+    Source& s = sources_[static_cast<std::size_t>(id)];
+    s.router = r;
+    s.port = ports_[static_cast<std::size_t>(r)]++;
+}
+
+// Builds the port, buffer and credit tables once every endpoint is attached.
+void MeshNetwork::build() {
+    const int n = routers();
+    port_base_.resize(static_cast<std::size_t>(n));
+    int total = 0;
+    for (int r = 0; r < n; ++r) {
+        port_base_[static_cast<std::size_t>(r)] = total;
+        total += ports_[static_cast<std::size_t>(r)];
+    }
+    const auto P = static_cast<std::size_t>(total), PV = P * static_cast<std::size_t>(V_);
+    port_router_.resize(P);
+    for (int r = 0; r < n; ++r)
+        for (int p = 0; p < ports_[static_cast<std::size_t>(r)]; ++p) port_router_[static_cast<std::size_t>(gp(r, p))] = r;
+    link_to_.assign(P, -1);
+    credit_to_.assign(P, -1);
+    eject_endpoint_.assign(P, -1);
+    credits_.assign(PV, 0);
+    for (int r = 0; r < n; ++r) {
+        const int x = router_x_[static_cast<std::size_t>(r)], y = router_y_[static_cast<std::size_t>(r)];
+        const int neighbour[4] = {x + 1 < params_.cols ? r + 1 : -1, x > 0 ? r - 1 : -1,
+                                  y > 0 ? r - params_.cols : -1, y + 1 < params_.rows ? r + params_.cols : -1};
+        for (int d = 0; d < kMeshPorts; ++d) {
+            if (neighbour[d] < 0) continue;
+            const int out = gp(r, d), in = gp(neighbour[d], opposite(d));
+            link_to_[static_cast<std::size_t>(out)] = in;
+            credit_to_[static_cast<std::size_t>(in)] = out;
+            for (int v = 0; v < V_; ++v) credits_[static_cast<std::size_t>(out * V_ + v)] = static_cast<std::int16_t>(B_);
+        }
+    }
+    for (std::size_t id = 0; id < sources_.size(); ++id) {
+        const Source& s = sources_[id];
+        if (s.port < kMeshPorts) continue;  // an id that was never attached
+        const int out = gp(s.router, s.port);
+        eject_endpoint_[static_cast<std::size_t>(out)] = static_cast<int>(id);
+        // Interfaces always accept flits: the ejection port never runs out of credits.
+        for (int v = 0; v < V_; ++v)
+            credits_[static_cast<std::size_t>(out * V_ + v)] = std::numeric_limits<std::int16_t>::max();
+    }
+    input_vcs_.resize(PV);
+    for (std::size_t i = 0; i < PV; ++i) input_vcs_[i].base = static_cast<std::uint32_t>(i * static_cast<std::size_t>(B_));
+    flits_.resize(PV * static_cast<std::size_t>(B_));
+    nonempty_vcs_.assign(P, 0);
+    vc_taken_.assign(PV, 0);
+    rr_input_vc_.assign(P, 0);
+    rr_output_.assign(P, 0);
+    rr_output_vc_.assign(P, 0);
+    link_flits_.assign(P, 0);
+    buffered_.assign(static_cast<std::size_t>(n), 0);
+    router_active_.assign(static_cast<std::size_t>(n), 0);
+    stall_cycles_.assign(static_cast<std::size_t>(n), 0);
+    occupancy_.assign(static_cast<std::size_t>(n), 0);
+}
+
+void MeshNetwork::enqueue(std::uint32_t packet, int src, int dst, std::uint32_t flits, std::uint64_t ready) {
+    if (input_vcs_.empty()) build();
+    AIMC_ASSERT(src >= 0 && static_cast<std::size_t>(src) < sources_.size() &&
+                        sources_[static_cast<std::size_t>(src)].port >= kMeshPorts,
+                "message from an unattached endpoint");
+    AIMC_ASSERT(dst >= 0 && static_cast<std::size_t>(dst) < sources_.size() &&
+                        sources_[static_cast<std::size_t>(dst)].port >= kMeshPorts,
+                "message to an unattached endpoint");
+    AIMC_ASSERT(flits >= 1, "a message has at least one flit");
+    if (packet_flits_.size() <= packet) {
+        packet_flits_.resize(packet + 1);
+        packet_ejected_.resize(packet + 1);
+    }
+    packet_flits_[packet] = flits;
+    packet_ejected_[packet] = 0;
+    const Source& d = sources_[static_cast<std::size_t>(dst)];
+    Source& s = sources_[static_cast<std::size_t>(src)];
+    if (s.front > 0 && s.front == s.queue.size()) {
+        s.queue.clear();
+        s.front = 0;
+    }
+    s.queue.push_back({packet, flits, static_cast<std::uint16_t>(d.router), static_cast<std::uint8_t>(d.port), ready});
+    if (!s.active) {
+        s.active = true;
+        active_sources_.push_back(src);
+    }
+    flits_enqueued_ += flits;
+}
+
+int MeshNetwork::route(int r, const Flit& f) const {
+    const int x = router_x_[static_cast<std::size_t>(r)], y = router_y_[static_cast<std::size_t>(r)];
+    const int dx = router_x_[f.dst_router], dy = router_y_[f.dst_router];
+    if (dx > x) return East;
+    if (dx < x) return West;
+    if (dy < y) return North;
+    if (dy > y) return South;
+    return f.dst_port;
+}
+
+void MeshNetwork::activate(int r) {
+    if (router_active_[static_cast<std::size_t>(r)]) return;
+    router_active_[static_cast<std::size_t>(r)] = 1;
+    active_routers_.push_back(r);
+}
+
+void MeshNetwork::push_flit(int r, int global_port, int vc, const Flit& f) {
+    InputVc& q = ivc(global_port, vc);
+    AIMC_ASSERT(q.count < B_, "flit written into a full buffer (credit error)");
+    flits_[q.base + (static_cast<std::uint32_t>(q.head) + q.count) % static_cast<std::uint32_t>(B_)] = f;
+    ++q.count;
+    nonempty_vcs_[static_cast<std::size_t>(global_port)] |= static_cast<std::uint16_t>(1u << vc);
+    ++buffered_[static_cast<std::size_t>(r)];
+    activate(r);
+}
+
+bool MeshNetwork::inject_from_sources(std::uint64_t c) {
+    bool moved = false;
+    std::size_t keep = 0;
+    for (std::size_t i = 0; i < active_sources_.size(); ++i) {
+        const int id = active_sources_[i];
+        Source& s = sources_[static_cast<std::size_t>(id)];
+        if (s.front == s.queue.size()) {
+            s.active = false;
+            continue;
+        }
+        active_sources_[keep++] = id;
+        const SourceMessage& m = s.queue[s.front];
+        if (m.ready > c) continue;
+        const int g = gp(s.router, s.port);
+        if (s.vc < 0) {
+            // A new message takes an empty virtual channel if there is one, else one with room.
+            for (int pass = 0; pass < 2 && s.vc < 0; ++pass)
+                for (int k = 0; k < V_; ++k) {
+                    const int v = (s.next_vc + k) % V_;
+                    const int count = ivc(g, v).count;
+                    if (pass == 0 ? count == 0 : count < B_) {
+                        s.vc = v;
+                        break;
+                    }
+                }
+            if (s.vc < 0) continue;
+            s.next_vc = (s.vc + 1) % V_;
+        }
+        if (ivc(g, s.vc).count >= B_) continue;
+        Flit f;
+        f.packet = m.packet;
+        f.dst_router = m.dst_router;
+        f.dst_port = m.dst_port;
+        f.flags = static_cast<std::uint8_t>((s.sent == 0 ? kHead : 0) | (s.sent + 1 == m.flits ? kTail : 0));
+        f.ready = c + static_cast<std::uint64_t>(params_.router_latency);
+        push_flit(s.router, g, s.vc, f);
+        moved = true;
+        if (++s.sent == m.flits) {
+            ++s.front;
+            s.sent = 0;
+            s.vc = -1;
+        }
+    }
+    active_sources_.resize(keep);
+    return moved;
+}
+
+bool MeshNetwork::allocate(int r, std::uint64_t c, std::vector<Ejection>& ejected) {
+    const auto R = static_cast<std::size_t>(r);
+    occupancy_[R] += buffered_[R];
+    const int np = ports_[R], base = port_base_[R];
+    struct Nomination {
+        std::int8_t vc, out, out_vc;
+    };
+    Nomination nom[kMaxPorts];
+    std::uint32_t requests[kMaxPorts] = {};
+    std::uint32_t eligible = 0;  // input ports with a flit ready to leave
+    for (int p = 0; p < np; ++p) {
+        const int g = base + p;
+        const std::uint32_t mask = nonempty_vcs_[static_cast<std::size_t>(g)];
+        if (!mask) continue;
+        const int start = rr_input_vc_[static_cast<std::size_t>(g)];
+        for (int k = 0; k < V_; ++k) {
+            const int v = (start + k) % V_;
+            if (!((mask >> v) & 1u)) continue;
+            const InputVc& q = ivc(g, v);
+            const Flit& f = flits_[q.base + q.head];
+            if (f.ready > c) continue;
+            eligible |= 1u << p;
+            int out = q.out_port, out_vc = q.out_vc;
+            if (out_vc < 0) {
+                // A head flit: its route, and a free output virtual channel with a credit.
+                out = route(r, f);
+                const int go = base + out;
+                for (int j = 0; j < V_ && out_vc < 0; ++j) {
+                    const int w = (rr_output_vc_[static_cast<std::size_t>(go)] + j) % V_;
+                    const auto o = static_cast<std::size_t>(go * V_ + w);
+                    if (!vc_taken_[o] && credits_[o] > 0) out_vc = w;
+                }
+                if (out_vc < 0) continue;
+            } else if (credits_[static_cast<std::size_t>((base + out) * V_ + out_vc)] <= 0) {
+                continue;
+            }
+            nom[p] = {static_cast<std::int8_t>(v), static_cast<std::int8_t>(out), static_cast<std::int8_t>(out_vc)};
+            requests[out] |= 1u << p;
+            break;
+        }
+    }
+    if (!eligible) return false;
+    std::uint32_t granted = 0;
+    const std::uint64_t link = static_cast<std::uint64_t>(params_.link_latency);
+    for (int out = 0; out < np; ++out) {
+        const std::uint32_t req = requests[out];
+        if (!req) continue;
+        const int go = base + out;
+        // Round-robin: the first requesting input at or after the pointer.
+        const int start = rr_output_[static_cast<std::size_t>(go)];
+        const std::uint32_t rotated = (req >> start) | (req << (np - start));
+        const int p = (start + __builtin_ctz(rotated & ((1u << np) - 1u))) % np;
+        granted |= 1u << p;
+        rr_output_[static_cast<std::size_t>(go)] = static_cast<std::uint8_t>((p + 1) % np);
+        const Nomination n = nom[p];
+        const int g = base + p;
+        rr_input_vc_[static_cast<std::size_t>(g)] = static_cast<std::uint8_t>((n.vc + 1) % V_);
+        InputVc& q = ivc(g, n.vc);
+        const Flit f = flits_[q.base + q.head];
+        q.head = static_cast<std::uint16_t>((q.head + 1) % B_);
+        if (--q.count == 0) nonempty_vcs_[static_cast<std::size_t>(g)] &= static_cast<std::uint16_t>(~(1u << n.vc));
+        --buffered_[R];
+        const auto o = static_cast<std::size_t>(go * V_ + n.out_vc);
+        if (q.out_vc < 0) {
+            q.out_port = n.out;
+            q.out_vc = n.out_vc;
+            vc_taken_[o] = 1;
+            rr_output_vc_[static_cast<std::size_t>(go)] = static_cast<std::uint8_t>((n.out_vc + 1) % V_);
+        }
+        ++router_traversals_;
+        if (const int up = credit_to_[static_cast<std::size_t>(g)]; up >= 0) {
+            credit_wheel_[slot(c + link)].push_back(static_cast<std::uint32_t>(up * V_ + n.vc));
+            ++in_flight_;
+        }
+        if (eject_endpoint_[static_cast<std::size_t>(go)] >= 0) {
+            ++flits_ejected_;
+            std::uint32_t& got = packet_ejected_[f.packet];
+            ++got;
+            if (f.flags & kTail) {
+                AIMC_ASSERT(got == packet_flits_[f.packet] && (f.flags & kHead || got > 1),
+                            "packet " + std::to_string(f.packet) + " ejected with " + std::to_string(got) + " of " +
+                                    std::to_string(packet_flits_[f.packet]) + " flits");
+                ejected.push_back({f.packet, c + link});
+            }
+        } else {
+            --credits_[o];
+            ++link_traversals_;
+            ++link_flits_[static_cast<std::size_t>(go)];
+            Flit next = f;
+            next.ready = c + link + static_cast<std::uint64_t>(params_.router_latency);
+            flit_wheel_[slot(c + link)].push_back({static_cast<std::uint32_t>(link_to_[static_cast<std::size_t>(go)] * V_ + n.out_vc), next});
+            ++in_flight_;
+        }
+        if (f.flags & kTail) {
+            vc_taken_[o] = 0;
+            q.out_port = -1;
+            q.out_vc = -1;
+        }
+    }
+    stall_cycles_[R] += static_cast<std::uint64_t>(__builtin_popcount(eligible & ~granted));
+    return granted != 0;
+}
+
+bool MeshNetwork::step(std::uint64_t c, std::vector<Ejection>& ejected) {
+    if (input_vcs_.empty()) build();
+    if (in_flight_) {
+        auto& credits = credit_wheel_[slot(c)];
+        for (std::uint32_t o : credits) ++credits_[o];
+        in_flight_ -= credits.size();
+        credits.clear();
+        auto& arrivals = flit_wheel_[slot(c)];
+        for (const FlitArrival& a : arrivals) {
+            const int g = static_cast<int>(a.input_vc) / V_;
+            push_flit(port_router_[static_cast<std::size_t>(g)], g, static_cast<int>(a.input_vc) % V_, a.flit);
+        }
+        in_flight_ -= arrivals.size();
+        arrivals.clear();
+    }
+    bool moved = inject_from_sources(c);
+    std::size_t keep = 0;
+    for (std::size_t i = 0; i < active_routers_.size(); ++i) {
+        const int r = active_routers_[i];
+        moved |= allocate(r, c, ejected);
+        if (buffered_[static_cast<std::size_t>(r)])
+            active_routers_[keep++] = r;
+        else
+            router_active_[static_cast<std::size_t>(r)] = 0;
+    }
+    active_routers_.resize(keep);
+    return moved;
+}
+
+std::optional<std::uint64_t> MeshNetwork::next_busy_cycle(std::uint64_t c) const {
+    // Delay lines are indexed by cycle, so no cycle may be skipped while they hold anything.
+    if (in_flight_ || !active_routers_.empty()) return c + 1;
+    std::optional<std::uint64_t> next;
+    for (int id : active_sources_) {
+        const Source& s = sources_[static_cast<std::size_t>(id)];
+        if (s.front == s.queue.size()) continue;
+        const std::uint64_t at = std::max(c + 1, s.queue[s.front].ready);
+        if (!next || at < *next) next = at;
+    }
+    return next;
+}
+
+void MeshNetwork::fail_link(int r, Direction d) {
+    if (input_vcs_.empty()) build();
+    AIMC_ASSERT(has_link(r, d), "no such link");
+    for (int v = 0; v < V_; ++v) credits_[static_cast<std::size_t>(gp(r, d) * V_ + v)] = -16384;
+}
+
+bool MeshNetwork::has_link(int r, Direction d) const {
+    return !port_base_.empty() && link_to_[static_cast<std::size_t>(gp(r, d))] >= 0;
+}
+
+std::uint64_t MeshNetwork::link_flits(int r, Direction d) const {
+    return port_base_.empty() ? 0 : link_flits_[static_cast<std::size_t>(gp(r, d))];
+}
+
+std::string MeshNetwork::stuck_report(std::uint64_t c) const {
+    std::string s;
+    int listed = 0;
+    for (int r = 0; r < routers() && listed < 16; ++r) {
+        if (buffered_.empty() || !buffered_[static_cast<std::size_t>(r)]) continue;
+        ++listed;
+        s += "  router " + std::to_string(r) + " at (" + std::to_string(router_x_[static_cast<std::size_t>(r)]) + ", " +
+             std::to_string(router_y_[static_cast<std::size_t>(r)]) + "): " +
+             std::to_string(buffered_[static_cast<std::size_t>(r)]) + " flits buffered";
+        for (int p = 0; p < ports_[static_cast<std::size_t>(r)]; ++p)
+            for (int v = 0; v < V_; ++v) {
+                const int g = gp(r, p);
+                const InputVc& q = ivc(g, v);
+                if (!q.count) continue;
+                const Flit& f = flits_[q.base + q.head];
+                const int out = q.out_vc >= 0 ? q.out_port : route(r, f);
+                const std::string in_name = p < kMeshPorts ? kPortNames[p] : "local " + std::to_string(p - kMeshPorts);
+                const std::string out_name = out < kMeshPorts ? kPortNames[out] : "ejection";
+                std::string why;
+                if (f.ready > c)
+                    why = "in the router pipeline";
+                else if (q.out_vc < 0)
+                    why = "waits for a free virtual channel with a credit";
+                else if (credits_[static_cast<std::size_t>((port_base_[static_cast<std::size_t>(r)] + out) * V_ + q.out_vc)] <= 0)
+                    why = "waits for a credit on vc " + std::to_string(q.out_vc);
+                else
+                    why = "waits for the switch";
+                s += "\n    input " + in_name + " vc " + std::to_string(v) + ": " + std::to_string(q.count) +
+                     " flits, head of message " + std::to_string(f.packet) + " to output " + out_name + ": " + why;
+            }
+        s += "\n";
+    }
+    if (listed == 0) s = "  no router holds flits; messages wait in their source interfaces\n";
+    return s;
+}
+
+}  // namespace aimc

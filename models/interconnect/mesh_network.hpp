@@ -1,0 +1,158 @@
+// The cycle-level model of a 2-D mesh network on chip, in plain C++ (no SystemC) so that it can be
+// tested alone and driven by a benchmark. The `mesh` interconnect kind wraps it.
+//
+// Routers have one input buffer per port and virtual channel (`buffer_depth` flits each),
+// dimension-order (XY) routes, wormhole switching with credit-based flow control, a pipeline of
+// `router_latency` cycles and links of `link_latency` cycles. Each cycle:
+//   1. flits and credits whose link delay ends this cycle arrive;
+//   2. every network interface writes the next flit of its oldest ready message into its
+//      router's local input buffer (one flit per cycle, when the buffer has room);
+//   3. every router with buffered flits allocates: each input port nominates one virtual
+//      channel whose head flit has spent router_latency cycles in the router, has an output
+//      virtual channel (head flits take a free one) and a credit for it; each output port grants
+//      one nominating input, round-robin. A granted flit leaves on the link and a credit goes
+//      back upstream; both arrive link_latency cycles later.
+// The ejection port hands flits to the destination interface over a link of link_latency
+// cycles; interfaces always accept them. Only routers holding flits are visited, and a network
+// with nothing in it is not stepped at all.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <utility>
+#include <vector>
+
+namespace aimc {
+
+struct MeshParams {
+    int cols = 1, rows = 1;
+    int virtual_channels = 1;
+    int buffer_depth = 4;      // flits per virtual channel
+    int router_latency = 1;    // cycles from a flit's arrival to its earliest departure (>= 1)
+    int link_latency = 1;      // cycles on a link, for flits and credits alike (>= 1)
+};
+
+class MeshNetwork {
+public:
+    enum Direction { East = 0, West = 1, North = 2, South = 3 };  // north: y - 1
+    static constexpr int kMeshPorts = 4;
+
+    explicit MeshNetwork(const MeshParams& p);
+
+    // Attaches endpoint `id` to the router at (x, y) through a port of its own. All endpoints are
+    // attached before the first message.
+    void attach(int id, int x, int y);
+
+    // Packet `packet` (a handle, reused once ejected) of `flits` flits waits in the source
+    // interface of endpoint `src` from cycle `ready` on. Messages of one source leave in order.
+    void enqueue(std::uint32_t packet, int src, int dst, std::uint32_t flits, std::uint64_t ready);
+
+    struct Ejection {
+        std::uint32_t packet;
+        std::uint64_t tail_cycle;  // cycle the tail flit enters the destination interface
+    };
+    // Simulates cycle c (cycles in increasing order; a skipped cycle must be one that
+    // next_busy_cycle() did not ask for). Appends the packets whose tail left the network.
+    // Returns whether any flit moved.
+    bool step(std::uint64_t c, std::vector<Ejection>& ejected);
+    // The next cycle after c that needs step(), or none when the network is empty.
+    std::optional<std::uint64_t> next_busy_cycle(std::uint64_t c) const;
+
+    std::uint64_t flits_in_network() const { return flits_enqueued_ - flits_ejected_; }
+    std::uint64_t flits_enqueued() const { return flits_enqueued_; }
+    std::uint64_t flits_ejected() const { return flits_ejected_; }
+    std::uint64_t router_traversals() const { return router_traversals_; }
+    std::uint64_t link_traversals() const { return link_traversals_; }
+
+    int routers() const { return params_.cols * params_.rows; }
+    const MeshParams& params() const { return params_; }
+    // Flits sent by router r on its mesh port d (0 where there is no link).
+    std::uint64_t link_flits(int r, Direction d) const;
+    bool has_link(int r, Direction d) const;
+    // Cycles in which an input port of router r held a flit ready to leave but sent nothing.
+    std::uint64_t stall_cycles(int r) const { return stall_cycles_.empty() ? 0 : stall_cycles_[static_cast<std::size_t>(r)]; }
+    // Sum over simulated cycles of the flits buffered in router r.
+    std::uint64_t occupancy_flit_cycles(int r) const { return occupancy_.empty() ? 0 : occupancy_[static_cast<std::size_t>(r)]; }
+    // Fault injection: the link leaving router r towards d stops returning credits, so traffic
+    // over it stops (for testing the watchdog).
+    void fail_link(int r, Direction d);
+    // Routers holding flits, what each head flit waits for (for the watchdog).
+    std::string stuck_report(std::uint64_t c) const;
+
+private:
+    struct Flit {
+        std::uint32_t packet;
+        std::uint16_t dst_router;
+        std::uint8_t dst_port;  // ejection port at the destination router
+        std::uint8_t flags;     // kHead | kTail
+        std::uint64_t ready;    // earliest departure cycle from the router holding it
+    };
+    static constexpr std::uint8_t kHead = 1, kTail = 2;
+    struct InputVc {
+        std::uint32_t base = 0;  // first slot in flits_
+        std::uint16_t head = 0, count = 0;
+        std::int8_t out_port = -1, out_vc = -1;  // of the packet at the head, once allocated
+    };
+    struct SourceMessage {
+        std::uint32_t packet;
+        std::uint32_t flits;
+        std::uint16_t dst_router;
+        std::uint8_t dst_port;
+        std::uint64_t ready;
+    };
+    struct Source {  // one network interface's injection side
+        int router = 0, port = 0;
+        std::vector<SourceMessage> queue;  // FIFO from `front`
+        std::size_t front = 0;
+        std::uint32_t sent = 0;  // flits of the front message already written
+        int vc = -1;             // virtual channel the front message uses
+        int next_vc = 0;         // round-robin start for the next message
+        bool active = false;
+    };
+    struct FlitArrival {
+        std::uint32_t input_vc;
+        Flit flit;
+    };
+
+    int gp(int r, int port) const { return port_base_[static_cast<std::size_t>(r)] + port; }
+    InputVc& ivc(int global_port, int vc) { return input_vcs_[static_cast<std::size_t>(global_port * V_ + vc)]; }
+    const InputVc& ivc(int global_port, int vc) const { return input_vcs_[static_cast<std::size_t>(global_port * V_ + vc)]; }
+    int route(int r, const Flit& f) const;
+    void push_flit(int r, int global_port, int vc, const Flit& f);
+    void activate(int r);
+    void build();
+    bool inject_from_sources(std::uint64_t c);
+    bool allocate(int r, std::uint64_t c, std::vector<Ejection>& ejected);
+    std::size_t slot(std::uint64_t c) const { return static_cast<std::size_t>(c & wheel_mask_); }
+
+    MeshParams params_;
+    int V_, B_;
+    std::vector<int> router_x_, router_y_;
+    std::vector<int> ports_;      // ports per router (4 mesh + one per attached endpoint)
+    std::vector<int> port_base_;  // first global port of each router
+    std::vector<int> port_router_;  // global port -> router
+    std::vector<int> link_to_;    // global output port -> downstream global input port, -1: none
+    std::vector<int> credit_to_;  // global input port -> upstream global output port, -1: local
+    std::vector<int> eject_endpoint_;  // global output port -> endpoint, -1: mesh port
+    std::vector<InputVc> input_vcs_;
+    std::vector<Flit> flits_;
+    std::vector<std::uint16_t> nonempty_vcs_;  // per global input port: bit v = VC v holds flits
+    std::vector<std::int16_t> credits_;        // per global output VC
+    std::vector<std::uint8_t> vc_taken_;       // per global output VC: held by a packet
+    std::vector<std::uint8_t> rr_input_vc_, rr_output_, rr_output_vc_;
+    std::vector<std::uint32_t> buffered_;  // flits per router
+    std::vector<int> active_routers_;
+    std::vector<std::uint8_t> router_active_;
+    std::vector<Source> sources_;            // by endpoint id (-1 router: not attached)
+    std::vector<int> active_sources_;
+    std::vector<std::uint32_t> packet_flits_, packet_ejected_;  // by packet handle
+    // Delay lines of link_latency cycles for flits and credits, indexed by cycle.
+    std::vector<std::vector<FlitArrival>> flit_wheel_;
+    std::vector<std::vector<std::uint32_t>> credit_wheel_;
+    std::uint64_t wheel_mask_ = 0, in_flight_ = 0;
+    std::uint64_t flits_enqueued_ = 0, flits_ejected_ = 0, router_traversals_ = 0, link_traversals_ = 0;
+    std::vector<std::uint64_t> link_flits_, stall_cycles_, occupancy_;
+};
+
+}  // namespace aimc
