@@ -11,6 +11,7 @@
 #include <map>
 #include <optional>
 
+#include "models/chip/chip.hpp"
 #include "sim/config.hpp"
 #include "sim/errors.hpp"
 #include "sim/npy.hpp"
@@ -151,7 +152,16 @@ int cmd_validate(const Args& a) {
     std::cout << fmt::format("  converters     {} {}-bit in, {} {}-bit out\n", core.child("dac").kind,
                              core.child("dac").integer("bits"), core.child("adc").kind, core.child("adc").integer("bits"));
     std::cout << fmt::format("  digital unit   {}\n", core.child("digital").kind);
-    std::cout << fmt::format("  interconnect   {}\n", cfg.at("interconnect").kind);
+    // Elaborating the chip catches what only its components check (host port placement, the
+    // interconnect's watchdog against its pipeline).
+    const Chip chip("chip", cfg, NumericsContext{static_cast<std::uint64_t>(cfg.at("run").integer("seed")), 0, 0.0});
+    const Interconnect& net = chip.interconnect();
+    const int cols = static_cast<int>(c.integer("grid_cols")), rows = static_cast<int>(c.integer("grid_rows"));
+    const std::uint64_t word = chip.word_bits();
+    std::cout << fmt::format("  interconnect   {}; a one-word message takes {} cycles to a neighbour, {} corner to corner "
+                             "(zero load)\n",
+                             cfg.at("interconnect").kind, net.zero_load_latency(0, 0, cols > 1 ? 1 : 0, cols > 1 ? 0 : (rows > 1 ? 1 : 0), word),
+                             net.zero_load_latency(0, 0, cols - 1, rows - 1, word));
     std::cout << fmt::format("  MVM            {} cycles latency, one every {} cycles per core\n", p.mvm_latency_cycles,
                              p.mvm_interval_cycles);
     std::cout << fmt::format("  peak           {:.2f} TOPS, {:.3f} W, {:.2f} TOPS/W (derived from the config)\n", p.tops,

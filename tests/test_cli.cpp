@@ -82,7 +82,9 @@ TEST_CASE("cli: validate hermes prints the assembled chip") {
     CHECK_THAT(r.out, Contains("  crossbar       256 x 256 pcm-crossbar (2 device(s) per polarity)\n"));
     CHECK_THAT(r.out, Contains("  converters     pwm-dac 8-bit in, cco-adc 8-bit out\n"));
     CHECK_THAT(r.out, Contains("  digital unit   float\n"));
-    CHECK_THAT(r.out, Contains("  interconnect   mesh\n"));
+    // ni 2 + (hops + 1) x (router 2 + link 1) + ni 2, one flit
+    CHECK_THAT(r.out, Contains("  interconnect   mesh; a one-word message takes 10 cycles to a neighbour, 49 corner to "
+                               "corner (zero load)\n"));
 }
 
 TEST_CASE("cli: validate tiny and --set change what is printed") {

@@ -8,28 +8,15 @@
 #include "sim/simulation.hpp"
 #include "sim/workload.hpp"
 #include "support/run_helpers.hpp"
+#include "support/sim_helpers.hpp"
 
 using namespace aimc;
 using aimc_test::temp_dir;
 using aimc_test::write_file;
+using aimc_test::make_workload;
+using aimc_test::run;
 
 namespace {
-
-// A workload folder holding `trace` and no network.
-std::string make_workload(const std::string& trace, int samples) {
-    auto dir = temp_dir("aimc-run");
-    write_file(dir / "trace.txt", trace);
-    write_file(dir / "workload.yaml",
-               "name: test\ntrace: trace.txt\nsamples: " + std::to_string(samples) + "\n");
-    return dir.string();
-}
-
-nlohmann::ordered_json run(const std::string& chip, const std::string& workload, RunOptions opt = {},
-                           std::vector<std::string> sets = {}) {
-    ChipConfig cfg = load_chip_config(chip, sets);
-    Workload w = load_workload(workload, cfg);
-    return simulate(cfg, w, opt);
-}
 
 // The run stops with a deadlock naming core 0 waiting at `where` ("trace.txt:4 (recv)") in sample 0.
 void check_deadlock(const std::string& workload, const std::string& where, std::vector<std::string> sets = {}) {

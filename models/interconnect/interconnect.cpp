@@ -110,7 +110,8 @@ std::uint64_t Interconnect::inject(Message m, std::uint64_t now) {
     }
     const Packet p{m.src, m.dst, static_cast<std::uint32_t>(f)};
     messages_[id] = std::move(m);
-    if (outstanding_++ == 0) last_progress_ = now;  // the watchdog counts from here
+    // The watchdog counts from here; a kind may have marked progress up to a later cycle.
+    if (outstanding_++ == 0) last_progress_ = std::max(last_progress_, now);
     const std::uint64_t ready = now + ni_latency_;
     enqueue(id, p, ready);
     wake_.notify(static_cast<double>(ready - now) * geometry_.cycle);

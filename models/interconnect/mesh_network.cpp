@@ -14,6 +14,9 @@ const char* const kPortNames[] = {"east", "west", "north", "south"};
 
 int opposite(int d) { return d ^ 1; }  // east <-> west, north <-> south
 
+// i + 1 (or i + k, k < n) modulo n without a division: these run per flit.
+inline int wrap(int i, int n) { return i >= n ? i - n : i; }
+
 }  // namespace
 
 MeshNetwork::MeshNetwork(const MeshParams& p) : params_(p), V_(p.virtual_channels), B_(p.buffer_depth) {
@@ -148,7 +151,7 @@ void MeshNetwork::activate(int r) {
 void MeshNetwork::push_flit(int r, int global_port, int vc, const Flit& f) {
     InputVc& q = ivc(global_port, vc);
     AIMC_ASSERT(q.count < B_, "flit written into a full buffer (credit error)");
-    flits_[q.base + (static_cast<std::uint32_t>(q.head) + q.count) % static_cast<std::uint32_t>(B_)] = f;
+    flits_[q.base + static_cast<std::uint32_t>(wrap(q.head + q.count, B_))] = f;
     ++q.count;
     nonempty_vcs_[static_cast<std::size_t>(global_port)] |= static_cast<std::uint16_t>(1u << vc);
     ++buffered_[static_cast<std::size_t>(r)];
@@ -173,7 +176,7 @@ bool MeshNetwork::inject_from_sources(std::uint64_t c) {
             // A new message takes an empty virtual channel if there is one, else one with room.
             for (int pass = 0; pass < 2 && s.vc < 0; ++pass)
                 for (int k = 0; k < V_; ++k) {
-                    const int v = (s.next_vc + k) % V_;
+                    const int v = wrap(s.next_vc + k, V_);
                     const int count = ivc(g, v).count;
                     if (pass == 0 ? count == 0 : count < B_) {
                         s.vc = v;
@@ -181,7 +184,7 @@ bool MeshNetwork::inject_from_sources(std::uint64_t c) {
                     }
                 }
             if (s.vc < 0) continue;
-            s.next_vc = (s.vc + 1) % V_;
+            s.next_vc = wrap(s.vc + 1, V_);
         }
         if (ivc(g, s.vc).count >= B_) continue;
         Flit f;
@@ -218,7 +221,7 @@ bool MeshNetwork::allocate(int r, std::uint64_t c, std::vector<Ejection>& ejecte
         if (!mask) continue;
         const int start = rr_input_vc_[static_cast<std::size_t>(g)];
         for (int k = 0; k < V_; ++k) {
-            const int v = (start + k) % V_;
+            const int v = wrap(start + k, V_);
             if (!((mask >> v) & 1u)) continue;
             const InputVc& q = ivc(g, v);
             const Flit& f = flits_[q.base + q.head];
@@ -230,7 +233,7 @@ bool MeshNetwork::allocate(int r, std::uint64_t c, std::vector<Ejection>& ejecte
                 out = route(r, f);
                 const int go = base + out;
                 for (int j = 0; j < V_ && out_vc < 0; ++j) {
-                    const int w = (rr_output_vc_[static_cast<std::size_t>(go)] + j) % V_;
+                    const int w = wrap(rr_output_vc_[static_cast<std::size_t>(go)] + j, V_);
                     const auto o = static_cast<std::size_t>(go * V_ + w);
                     if (!vc_taken_[o] && credits_[o] > 0) out_vc = w;
                 }
@@ -253,15 +256,15 @@ bool MeshNetwork::allocate(int r, std::uint64_t c, std::vector<Ejection>& ejecte
         // Round-robin: the first requesting input at or after the pointer.
         const int start = rr_output_[static_cast<std::size_t>(go)];
         const std::uint32_t rotated = (req >> start) | (req << (np - start));
-        const int p = (start + __builtin_ctz(rotated & ((1u << np) - 1u))) % np;
+        const int p = wrap(start + __builtin_ctz(rotated & ((1u << np) - 1u)), np);
         granted |= 1u << p;
-        rr_output_[static_cast<std::size_t>(go)] = static_cast<std::uint8_t>((p + 1) % np);
+        rr_output_[static_cast<std::size_t>(go)] = static_cast<std::uint8_t>(wrap(p + 1, np));
         const Nomination n = nom[p];
         const int g = base + p;
-        rr_input_vc_[static_cast<std::size_t>(g)] = static_cast<std::uint8_t>((n.vc + 1) % V_);
+        rr_input_vc_[static_cast<std::size_t>(g)] = static_cast<std::uint8_t>(wrap(n.vc + 1, V_));
         InputVc& q = ivc(g, n.vc);
         const Flit f = flits_[q.base + q.head];
-        q.head = static_cast<std::uint16_t>((q.head + 1) % B_);
+        q.head = static_cast<std::uint16_t>(wrap(q.head + 1, B_));
         if (--q.count == 0) nonempty_vcs_[static_cast<std::size_t>(g)] &= static_cast<std::uint16_t>(~(1u << n.vc));
         --buffered_[R];
         const auto o = static_cast<std::size_t>(go * V_ + n.out_vc);
@@ -269,7 +272,7 @@ bool MeshNetwork::allocate(int r, std::uint64_t c, std::vector<Ejection>& ejecte
             q.out_port = n.out;
             q.out_vc = n.out_vc;
             vc_taken_[o] = 1;
-            rr_output_vc_[static_cast<std::size_t>(go)] = static_cast<std::uint8_t>((n.out_vc + 1) % V_);
+            rr_output_vc_[static_cast<std::size_t>(go)] = static_cast<std::uint8_t>(wrap(n.out_vc + 1, V_));
         }
         ++router_traversals_;
         if (const int up = credit_to_[static_cast<std::size_t>(g)]; up >= 0) {
@@ -301,7 +304,7 @@ bool MeshNetwork::allocate(int r, std::uint64_t c, std::vector<Ejection>& ejecte
             q.out_vc = -1;
         }
     }
-    stall_cycles_[R] += static_cast<std::uint64_t>(__builtin_popcount(eligible & ~granted));
+    for (std::uint32_t stalled = eligible & ~granted; stalled; stalled &= stalled - 1) ++stall_cycles_[R];
     return granted != 0;
 }
 
