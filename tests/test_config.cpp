@@ -437,7 +437,7 @@ TEST_CASE("config: missing required section") {
     std::string text = kMinimal;
     text.erase(text.find("interconnect:\n"));
     std::string path = dir.write("m.yaml", text);
-    CHECK(only_error_of(path) == path + ":1:1: interconnect: missing required section; interconnect kinds: mesh");
+    CHECK(only_error_of(path) == path + ":1:1: interconnect: missing required section; interconnect kinds: bus, mesh");
 }
 
 TEST_CASE("config: missing name") {
