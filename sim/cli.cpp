@@ -18,6 +18,7 @@
 #include "sim/probe.hpp"
 #include "sim/registry.hpp"
 #include "sim/simulation.hpp"
+#include "sim/traffic.hpp"
 #include "sim/units.hpp"
 #include "sim/workload.hpp"
 
@@ -46,7 +47,8 @@ Options of run (validate and trace take --chip and --set):
   --samples N          samples to run (default: the workload's samples)
   --t-inference T      time since programming, e.g. 1h, "1 d" (default: run.t_inference)
   --threads N          threads for the numerics (default: all); results do not depend on it
-  --set KEY=VALUE      override one config value, e.g. --set core.adc.bits=6 (repeatable)
+  --set KEY=VALUE      override one config value, e.g. --set core.adc.bits=6 (repeatable); keys
+                       traffic.* override the workload's traffic section, e.g. --set traffic.rate=0.3
   -q, --quiet          no summary on stdout
   -v, --verbose        debug messages on stderr
 
@@ -54,6 +56,7 @@ Examples:
   aimcsim validate --chip configs/hermes.yaml
   aimcsim run --chip configs/hermes.yaml --workload workloads/synthetic/peak --out r.json
   aimcsim run --chip configs/tiny.yaml --workload workloads/tiny-mlp --set core.adc.bits=4
+  aimcsim run --chip configs/hermes.yaml --workload workloads/synthetic/uniform-random --set traffic.rate=0.3
   aimcsim describe cco-adc
   aimcsim probe weights --chip configs/aihwkit-pcm.yaml --weights W.npy --t-inference 1d --out E.npy
 
@@ -182,6 +185,15 @@ void describe_kind(const KindDecl& k) {
     }
 }
 
+void describe_markdown_table(const std::vector<ParamDecl>& params) {
+    std::cout << "| parameter | type | unit | default | range | meaning |\n|---|---|---|---|---|---|\n";
+    for (const auto& p : params)
+        std::cout << fmt::format("| `{}` | {} | {} | {} | {} | {} |\n", p.name, p.type_name(),
+                                 p.unit_name().empty() ? "-" : p.unit_name(),
+                                 p.default_text ? "`" + *p.default_text + "`" : "required",
+                                 p.range_text().empty() ? "-" : p.range_text(), p.meaning);
+}
+
 // The config reference (docs/config-reference.md is this output; a test keeps them equal).
 void describe_markdown() {
     const auto& cat = Catalog::instance();
@@ -196,14 +208,15 @@ void describe_markdown() {
                                                         : " Default kind: `" + s.default_kind + "`.");
         for (const auto* k : cat.kinds_of(s.interface)) {
             std::cout << fmt::format("\n### `kind: {}`\n\n{}\n\n", k->kind, k->summary);
-            std::cout << "| parameter | type | unit | default | range | meaning |\n|---|---|---|---|---|---|\n";
-            for (const auto& p : k->params)
-                std::cout << fmt::format("| `{}` | {} | {} | {} | {} | {} |\n", p.name, p.type_name(),
-                                         p.unit_name().empty() ? "-" : p.unit_name(),
-                                         p.default_text ? "`" + *p.default_text + "`" : "required",
-                                         p.range_text().empty() ? "-" : p.range_text(), p.meaning);
+            describe_markdown_table(k->params);
         }
     }
+    std::cout << "\n# Workload parameters\n\nNot part of a chip description: these sections belong to a "
+                 "workload.yaml.\n\n## `traffic`: synthetic traffic\n\nThe `traffic:` section of a workload with "
+                 "`generator: traffic`: "
+              << traffic_decl().summary
+              << ". `aimcsim run --set traffic.KEY=VALUE` overrides one value.\n\n";
+    describe_markdown_table(traffic_decl().params);
 }
 
 int cmd_describe(const Args& a) {
@@ -220,6 +233,10 @@ int cmd_describe(const Args& a) {
                     describe_kind(*k);
                     return 0;
                 }
+        if (a.positional[0] == traffic_decl().kind) {
+            describe_kind(traffic_decl());
+            return 0;
+        }
         throw UsageError("unknown kind '" + a.positional[0] + "'; 'aimcsim describe' lists them");
     }
     std::cout << "Component kinds by config section (YAML picks one with `kind:`).\n"
@@ -229,15 +246,28 @@ int cmd_describe(const Args& a) {
                                  s.default_kind.empty() ? "" : " (default kind: " + s.default_kind + ")");
         for (const auto* k : cat.kinds_of(s.interface)) describe_kind(*k);
     }
+    std::cout << "\n[traffic] the traffic: section of a workload.yaml with generator: traffic (not a chip component)\n";
+    describe_kind(traffic_decl());
     return 0;
+}
+
+// The chip and the workload, each with its --set overrides (traffic.* go to the workload).
+std::pair<ChipConfig, Workload> load_chip_and_workload(const std::string& chip_file, const std::string& workload_path,
+                                                       const std::vector<std::string>& sets) {
+    std::vector<std::string> chip_sets, traffic_sets;
+    split_traffic_overrides(sets, chip_sets, traffic_sets);
+    ChipConfig cfg = load_chip_config(chip_file, chip_sets);
+    Workload wl = load_workload(workload_path, cfg, traffic_sets);
+    return {std::move(cfg), std::move(wl)};
 }
 
 int cmd_trace(const Args& a) {
     only(a, {"--chip", "--workload"}, true, 0);
-    ChipConfig cfg = load_chip_config(require(a, "--chip"), a.sets);
-    std::string w = require(a, "--workload");
-    Workload wl = load_workload(w, cfg);
-    if (wl.generator == "peak") {
+    const auto [cfg, wl] = load_chip_and_workload(require(a, "--chip"), require(a, "--workload"), a.sets);
+    if (wl.traffic) {
+        throw InputError(wl.file + ": a traffic workload has no trace: its messages are generated during the run "
+                                   "(docs/interconnect.md)");
+    } else if (wl.generator == "peak") {
         std::cout << peak_trace_text(cfg);
     } else {
         std::ifstream in(wl.trace.file);
@@ -297,33 +327,59 @@ int cmd_probe(const Args& a) {
     return 0;
 }
 
+// The traffic lines of the summary: what was offered, what the network accepted and how long
+// messages took.
+void print_traffic_summary(const nlohmann::ordered_json& r) {
+    const auto& t = r["traffic"];
+    const auto& tp = r["interconnect"]["throughput_flits_per_node_cycle"];
+    const auto& lat = r["interconnect"]["packet_latency_cycles"];
+    const auto& bound = t["xy_saturation_bound_flits_per_node_cycle"];
+    std::cout << fmt::format("  {:<12} {} at {} flits/node/cycle: {} messages of {} flits from {} cores\n", "traffic",
+                             t["pattern"].get<std::string>(), t["rate"].get<double>(),
+                             t["messages_generated"].get<std::uint64_t>(), t["flits_per_message"].get<std::uint64_t>(),
+                             t["sending_nodes"].get<int>());
+    std::cout << fmt::format("  {:<12} offered {:.4f}, accepted {:.4f} flits/node/cycle in the window; latency mean "
+                             "{:.1f}, p99 {} cycles{}\n",
+                             "", tp["offered"].get<double>(), tp["accepted"].get<double>(), lat["mean"].get<double>(),
+                             lat["p99"].get<std::uint64_t>(),
+                             bound.is_null() ? "" : fmt::format("; XY bound {:.4f}", bound.get<double>()));
+}
+
 void print_summary(const nlohmann::ordered_json& r, const std::string& out) {
     const auto& lat = r["latency"];
     const auto& en = r["energy"];
     const auto& ops = r["ops"];
     const auto& acc = r["accuracy"];
+    // Synthetic traffic has no samples, MVMs or accuracy: those lines would be zeros.
+    const bool traffic = !r["traffic"].is_null();
     std::cout << fmt::format("aimcsim {}: chip {} ({} cores), workload {}, {} samples, seed {}\n",
                              r["tool"]["version"].get<std::string>(), r["chip"]["name"].get<std::string>(),
                              r["chip"]["cores"].get<int>(), r["workload"]["name"].get<std::string>(),
                              r["workload"]["samples"].get<std::size_t>(), r["seed"].get<std::uint64_t>());
-    std::cout << fmt::format("  {:<12} total {}  ({} cycles)   per sample {}   first sample {}\n", "latency",
-                             si(lat["total_ns"].get<double>() * 1e-9, "s"), lat["total_cycles"].get<std::uint64_t>(),
-                             si(lat["per_sample_ns"].get<double>() * 1e-9, "s"),
-                             si(lat["first_sample_ns"].get<double>() * 1e-9, "s"));
-    std::cout << fmt::format("  {:<12} {} samples/s\n", "throughput",
-                             si(r["throughput"]["samples_per_s"].get<double>(), ""));
-    std::cout << fmt::format("  {:<12} {} MVMs, {} MACs   {:.3f} TOPS   {:.3f} TOPS/W\n", "ops",
-                             ops["mvms"].get<std::uint64_t>(), ops["macs"].get<std::uint64_t>(),
-                             ops["tops"].get<double>(), ops["tops_per_w"].get<double>());
+    std::cout << fmt::format("  {:<12} total {}  ({} cycles)", "latency", si(lat["total_ns"].get<double>() * 1e-9, "s"),
+                             lat["total_cycles"].get<std::uint64_t>());
+    if (!traffic)
+        std::cout << fmt::format("   per sample {}   first sample {}", si(lat["per_sample_ns"].get<double>() * 1e-9, "s"),
+                                 si(lat["first_sample_ns"].get<double>() * 1e-9, "s"));
+    std::cout << "\n";
+    if (!traffic) {
+        std::cout << fmt::format("  {:<12} {} samples/s\n", "throughput",
+                                 si(r["throughput"]["samples_per_s"].get<double>(), ""));
+        std::cout << fmt::format("  {:<12} {} MVMs, {} MACs   {:.3f} TOPS   {:.3f} TOPS/W\n", "ops",
+                                 ops["mvms"].get<std::uint64_t>(), ops["macs"].get<std::uint64_t>(),
+                                 ops["tops"].get<double>(), ops["tops_per_w"].get<double>());
+    }
     const double total = en["total_pj"].get<double>();
-    std::cout << fmt::format("  {:<12} total {}   per sample {}   average power {}\n", "energy", si(total * 1e-12, "J"),
-                             si(en["per_sample_pj"].get<double>() * 1e-12, "J"),
-                             si(r["power"]["average_w"].get<double>(), "W"));
+    std::cout << fmt::format("  {:<12} total {}", "energy", si(total * 1e-12, "J"));
+    if (!traffic) std::cout << fmt::format("   per sample {}", si(en["per_sample_pj"].get<double>() * 1e-12, "J"));
+    std::cout << fmt::format("   average power {}\n", si(r["power"]["average_w"].get<double>(), "W"));
     std::string parts;
     for (const auto& [k, v] : en["breakdown_pj"].items())
         parts += fmt::format("{}{} {:.1f}%", parts.empty() ? "" : "  ", k, total > 0 ? 100.0 * v.get<double>() / total : 0.0);
     std::cout << fmt::format("  {:<12} {}\n", "breakdown", parts);
-    if (acc["top1"].is_null())
+    if (traffic)
+        print_traffic_summary(r);
+    else if (acc["top1"].is_null())
         std::cout << fmt::format("  {:<12} n/a (no labelled network, or no host output in the trace)\n", "accuracy");
     else
         std::cout << fmt::format("  {:<12} top-1 {:.2f}%   float reference {:.2f}%   agreement {:.2f}%   ({} samples, t = {})\n",
@@ -337,8 +393,8 @@ void print_summary(const nlohmann::ordered_json& r, const std::string& out) {
 
 int cmd_run(const Args& a) {
     only(a, {"--chip", "--workload", "--out", "--seed", "--samples", "--t-inference", "--threads"}, true, 0);
-    std::string chip_file = require(a, "--chip");
-    std::string workload_path = require(a, "--workload");
+    const std::string chip_file = require(a, "--chip");
+    const std::string workload_path = require(a, "--workload");
     RunOptions opt;
     if (a.values.count("--seed")) opt.seed = parse_count("--seed", a.values.at("--seed"), 0, std::numeric_limits<long long>::max());
     if (a.values.count("--samples")) opt.samples = parse_count("--samples", a.values.at("--samples"), 1, 100'000'000);
@@ -346,8 +402,9 @@ int cmd_run(const Args& a) {
         opt.threads = static_cast<unsigned>(parse_count("--threads", a.values.at("--threads"), 1, 1024));
     if (a.values.count("--t-inference")) opt.t_inference_s = parse_time_flag(a);
     std::string out = a.values.count("--out") ? a.values.at("--out") : "";
-    ChipConfig cfg = load_chip_config(chip_file, a.sets);
-    Workload wl = load_workload(workload_path, cfg);
+    const auto [cfg, wl] = load_chip_and_workload(chip_file, workload_path, a.sets);
+    if (wl.traffic && opt.samples)
+        throw UsageError("--samples: a traffic workload has no samples; its length is traffic.warmup + traffic.duration");
     // The report goes to a temporary file renamed into place, so that a failed run leaves an
     // earlier report untouched; it is opened first, so that an unwritable place fails early.
     const std::string partial = out + ".partial";

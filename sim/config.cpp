@@ -85,6 +85,56 @@ std::string parent(const std::string& path) {
     return dot == std::string::npos ? "" : path.substr(0, dot);
 }
 
+}  // namespace
+
+ParamSet read_params(const std::vector<ParamDecl>& decls, const YamlNode* node, const SourceLoc& parent_loc,
+                     const std::string& path, const std::string& owner, std::vector<std::string> other_keys,
+                     std::vector<std::string>& errors) {
+    auto error = [&](const SourceLoc& where, const std::string& key_path, const std::string& msg) {
+        errors.push_back(where.str() + ": " + key_path + ": " + msg);
+    };
+    ParamSet params;
+    for (const auto& p : decls) {
+        const YamlNode* v = node ? node->find(p.name) : nullptr;
+        std::string key_path = path + "." + p.name;
+        if (!v) {
+            if (p.required()) {
+                error(node ? node->loc : parent_loc, key_path, "missing required key (" + p.meaning + ")");
+                continue;
+            }
+            std::string why;
+            auto val = parse_param(p, *p.default_text, &why);
+            AIMC_ASSERT(val.has_value(), "default of " + key_path + " does not parse: " + why);
+            val->where = "(default)";
+            params.set(p.name, *val);
+            continue;
+        }
+        if (!v->is_scalar()) {
+            error(v->type == YamlNode::Type::Null ? v->key_loc : v->loc, key_path,
+                  "expected " + with_article(p.type_name()) + " value, got " + v->type_name());
+            continue;
+        }
+        std::string why;
+        auto val = parse_param(p, v->scalar, &why);
+        if (!val) {
+            error(v->loc, key_path, why);
+            continue;
+        }
+        val->where = v->loc.str();
+        params.set(p.name, *val);
+    }
+    // Unknown keys, with the nearest known one (the caller's keys first).
+    if (node) {
+        for (const auto& p : decls) other_keys.push_back(p.name);
+        for (const auto& [k, v] : node->map)
+            if (std::find(other_keys.begin(), other_keys.end(), k) == other_keys.end())
+                error(v.key_loc, path + "." + k, "unknown key for " + owner + suggestion(k, other_keys));
+    }
+    return params;
+}
+
+namespace {
+
 class Validator {
 public:
     std::vector<std::string> errors;
@@ -137,45 +187,8 @@ public:
             const YamlNode* child = node ? node->find(leaf(s.path)) : nullptr;
             cfg.children.emplace(leaf(s.path), component(s, child, node ? node->loc : parent_loc));
         }
-        for (const auto& p : cfg.decl->params) known.push_back(p.name);
-        // Parameters.
-        for (const auto& p : cfg.decl->params) {
-            const YamlNode* v = node ? node->find(p.name) : nullptr;
-            std::string key_path = slot.path + "." + p.name;
-            if (!v) {
-                if (p.required()) {
-                    error(node ? node->loc : parent_loc, key_path, "missing required key (" + p.meaning + ")");
-                    continue;
-                }
-                std::string why;
-                auto val = parse_param(p, *p.default_text, &why);
-                AIMC_ASSERT(val.has_value(), "default of " + key_path + " does not parse: " + why);
-                val->where = "(default)";
-                cfg.params.set(p.name, *val);
-                continue;
-            }
-            if (!v->is_scalar()) {
-                error(v->type == YamlNode::Type::Null ? v->key_loc : v->loc, key_path,
-                      "expected " + with_article(p.type_name()) + " value, got " + v->type_name());
-                continue;
-            }
-            std::string why;
-            auto val = parse_param(p, v->scalar, &why);
-            if (!val) {
-                error(v->loc, key_path, why);
-                continue;
-            }
-            val->where = v->loc.str();
-            cfg.params.set(p.name, *val);
-        }
-        // Unknown keys.
-        if (node) {
-            for (const auto& [k, v] : node->map) {
-                if (std::find(known.begin(), known.end(), k) == known.end())
-                    error(v.key_loc, slot.path + "." + k,
-                          "unknown key for " + slot.interface + " kind \"" + kind + "\"" + suggestion(k, known));
-            }
-        }
+        cfg.params = read_params(cfg.decl->params, node, parent_loc, slot.path,
+                                 slot.interface + " kind \"" + kind + "\"", known, errors);
         return cfg;
     }
 };

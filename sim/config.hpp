@@ -60,4 +60,14 @@ ChipConfig load_chip_config(const std::string& path, const std::vector<std::stri
 // Validates an already-merged tree (used by tests and by load_chip_config).
 ChipConfig build_chip_config(const YamlNode& root, const std::string& file);
 
+// The parameters `decls` of one section at `path`, read from `node` (a mapping, or null when the
+// section is absent, with `parent_loc` where it would be): each value is checked against its
+// declaration and absent ones take their default. Keys that are neither declared nor in
+// `other_keys` (the section's own, e.g. `kind`) are errors with a did-you-mean; `owner` says whose
+// keys they are ("adc kind \"cco-adc\""). Problems are appended to `errors` as
+// "file:line:col: path.key: what is wrong". Chip components and workload sections share it.
+ParamSet read_params(const std::vector<ParamDecl>& decls, const YamlNode* node, const SourceLoc& parent_loc,
+                     const std::string& path, const std::string& owner, std::vector<std::string> other_keys,
+                     std::vector<std::string>& errors);
+
 }  // namespace aimc

@@ -10,6 +10,7 @@
 #include "sim/errors.hpp"
 #include "sim/player.hpp"
 #include "sim/registry.hpp"
+#include "sim/traffic.hpp"
 
 namespace aimc {
 
@@ -140,6 +141,10 @@ nlohmann::ordered_json simulate(const ChipConfig& cfg, const Workload& workload,
         players.push_back(std::make_unique<StreamPlayer>(name.c_str(), s, run));
     }
 
+    // Synthetic traffic has no streams: its driver injects messages straight into the network.
+    std::unique_ptr<TrafficRun> traffic;
+    if (workload.traffic) traffic = std::make_unique<TrafficRun>(cfg, chip, *workload.traffic, run.seed, run.error);
+
     program_weights(run, opt.threads ? opt.threads : std::max(1u, std::thread::hardware_concurrency()));
     spdlog::debug("elaborated chip '{}': {} cores, {} streams, {} samples, seed {}", cfg.name, cores,
                   players.size(), run.samples, run.seed);
@@ -157,6 +162,10 @@ nlohmann::ordered_json simulate(const ChipConfig& cfg, const Workload& workload,
     }
 
     chip.interconnect().check_conservation();
+    if (traffic) {
+        run.end_cycle = traffic->end_cycle();
+        run.events += traffic->activations();
+    }
 
     // ---- Report ----
     const ChipGeometry& g = chip.geometry();
@@ -279,6 +288,7 @@ nlohmann::ordered_json simulate(const ChipConfig& cfg, const Workload& workload,
                     {"energy_share", total_j > 0 ? e.nmpu / total_j : 0.0},
                     {"area_um2_per_core", unit.area() * 1e12}};
     r["interconnect"] = chip.interconnect().stats(total_cycles);
+    r["traffic"] = traffic ? traffic->report() : nlohmann::ordered_json(nullptr);
     r["host"] = chip.host().stats(total_cycles);
     r["config"] = cfg.resolved_json();
     r["sim"]["events"] = run.events;

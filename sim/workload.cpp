@@ -117,7 +117,15 @@ private:
 
 }  // namespace
 
-Workload load_workload(const std::string& path, const ChipConfig& chip) {
+void split_traffic_overrides(const std::vector<std::string>& sets, std::vector<std::string>& chip,
+                             std::vector<std::string>& traffic) {
+    for (const auto& s : sets) {
+        const std::string key = s.substr(0, s.find('='));
+        (key == "traffic" || key.rfind("traffic.", 0) == 0 ? traffic : chip).push_back(s);
+    }
+}
+
+Workload load_workload(const std::string& path, const ChipConfig& chip, const std::vector<std::string>& traffic_overrides) {
     Workload w;
     fs::path p(path);
     if (fs::is_directory(p)) p /= "workload.yaml";
@@ -126,8 +134,14 @@ Workload load_workload(const std::string& path, const ChipConfig& chip) {
     w.dir = p.parent_path().string();
     YamlNode root = load_yaml_file(w.file);
     if (!root.is_map()) throw InputError(root.loc.str() + ": expected a mapping at the top level");
+    for (const auto& o : traffic_overrides) {
+        if (!root.find("traffic"))
+            throw InputError("--set " + o + ": workload " + w.file +
+                             " has no traffic section (only a 'generator: traffic' workload takes --set traffic.KEY=VALUE)");
+        apply_override(root, o);
+    }
     WorkloadReader r(w.file);
-    r.only_keys(root, "", {"name", "description", "trace", "generator", "samples", "data", "network"});
+    r.only_keys(root, "", {"name", "description", "trace", "generator", "samples", "data", "network", "traffic"});
     w.name = r.text(root, "name", "", true);
     w.description = r.text(root, "description", "", false);
     std::string trace_file = r.text(root, "trace", "", false);
@@ -136,8 +150,22 @@ Workload load_workload(const std::string& path, const ChipConfig& chip) {
         r.error(root.loc, "trace", "missing: give 'trace: FILE' or 'generator: peak'");
     else if (root.find("trace") && root.find("generator"))
         r.error(root.find("generator")->key_loc, "generator", "give either 'trace: FILE' or 'generator:', not both");
-    if (!w.generator.empty() && w.generator != "peak")
-        r.error(root.find("generator")->loc, "generator", "unknown generator \"" + w.generator + "\"; known: peak");
+    if (!w.generator.empty() && w.generator != "peak" && w.generator != "traffic")
+        r.error(root.find("generator")->loc, "generator", "unknown generator \"" + w.generator + "\"; known: peak, traffic");
+    if (w.generator == "traffic") {
+        // A traffic workload is its `traffic:` section: no samples, data or network.
+        for (const char* k : {"samples", "data", "network"})
+            if (const YamlNode* n = root.find(k))
+                r.error(n->key_loc, k, "not used by 'generator: traffic' (its length is traffic.warmup + traffic.duration)");
+        const YamlNode* t = root.find("traffic");
+        if (t && !t->is_map())
+            r.error(t->loc, "traffic", "expected a mapping of traffic parameters, got " + std::string(t->type_name()));
+        else
+            w.traffic = read_traffic_spec(t, root.loc, chip, r.errors);
+        w.default_samples = 0;
+    } else if (const YamlNode* t = root.find("traffic")) {
+        r.error(t->key_loc, "traffic", "only a 'generator: traffic' workload has a traffic section");
+    }
     if (const YamlNode* s = root.find("samples")) {
         auto v = s->is_scalar() ? parse_integer(s->scalar) : std::nullopt;
         if (!v || *v < 1 || *v > 100'000'000)
@@ -240,6 +268,8 @@ Workload load_workload(const std::string& path, const ChipConfig& chip) {
 
     if (w.generator == "peak") {
         w.trace = parse_trace(peak_trace_text(chip), "(peak trace for " + chip.name + ")", w.dir);
+    } else if (w.generator == "traffic") {
+        w.trace.file = w.file;  // no streams: the traffic driver injects the messages
     } else {
         w.trace = load_trace((fs::path(w.dir) / trace_file).string());
     }

@@ -9,6 +9,7 @@
 
 #include "sim/npy.hpp"
 #include "sim/trace.hpp"
+#include "sim/traffic.hpp"
 
 namespace aimc {
 
@@ -25,9 +26,10 @@ struct Workload {
     std::string dir;
     std::string file;  // workload.yaml
     std::string name, description;
-    std::string generator;  // "" or "peak"
-    std::size_t default_samples = 1;
-    Trace trace;
+    std::string generator;  // "", "peak" or "traffic"
+    std::size_t default_samples = 1;  // 0 for traffic, which has no samples
+    Trace trace;                      // empty for traffic
+    std::optional<TrafficSpec> traffic;  // generator traffic only
     std::optional<NpyArray> inputs;  // (N, features)
     std::vector<long long> labels;   // N, or empty
     std::vector<DenseLayer> network;
@@ -40,8 +42,15 @@ struct Workload {
 };
 
 // `path` is a folder holding workload.yaml, or the YAML file itself. Synthetic generators build
-// their trace for `chip`.
-Workload load_workload(const std::string& path, const ChipConfig& chip);
+// their trace (or traffic) for `chip`. `traffic_overrides` are `--set traffic.KEY=VALUE`
+// assignments (without `--set `) applied to the `traffic:` section; an error when it has none.
+Workload load_workload(const std::string& path, const ChipConfig& chip,
+                       const std::vector<std::string>& traffic_overrides = {});
+
+// Splits `--set` assignments into those for the workload's traffic section (key `traffic` or
+// `traffic.*`) and those for the chip configuration.
+void split_traffic_overrides(const std::vector<std::string>& sets, std::vector<std::string>& chip,
+                             std::vector<std::string>& traffic);
 
 // The trace of the `peak` generator: every core programs random weights over its whole
 // crossbar and runs back-to-back MVMs, each followed by its digital pass.

@@ -67,7 +67,7 @@ std::vector<std::string> load_errors(const std::string& path) {
     return {"(no error)"};
 }
 
-const std::string kKnownKeys = "name, description, trace, generator, samples, data, network";
+const std::string kKnownKeys = "name, description, trace, generator, samples, data, network, traffic";
 
 // Valid workload.yaml (block style, so that line:col are easy to read off). Lines:
 //  1 name          2 generator       3 samples       4 data:      5 inputs   6 labels
@@ -309,7 +309,7 @@ TEST_CASE("workload: unknown generator") {
     d.write("workload.yaml", "name: x\ngenerator: turbo\n");
     const std::string f = d.file("workload.yaml");
     CHECK(load_errors(d.path.string()) ==
-          std::vector<std::string>{f + ":2:12: generator: unknown generator \"turbo\"; known: peak"});
+          std::vector<std::string>{f + ":2:12: generator: unknown generator \"turbo\"; known: peak, traffic"});
 }
 
 TEST_CASE("workload: missing name") {
@@ -440,7 +440,7 @@ TEST_CASE("workload: several mistakes are reported together") {
     const std::string f = d.file("workload.yaml");
     CHECK(load_errors(d.path.string()) ==
           std::vector<std::string>{f + ":4:1: extra: unknown key; expected one of " + kKnownKeys,
-                                   f + ":2:12: generator: unknown generator \"turbo\"; known: peak",
+                                   f + ":2:12: generator: unknown generator \"turbo\"; known: peak, traffic",
                                    f + ":3:10: samples: expected an integer in 1..100000000, got \"0\""});
 }
 

@@ -23,6 +23,7 @@ enum class RandomPurpose : std::uint32_t {
     ReadNoise = 7,
     ShortTermReadNoise = 8,
     ProbeInputs = 9,
+    Traffic = 10,  // synthetic interconnect traffic (sim/traffic.hpp)
 };
 
 inline std::uint64_t stream_id(std::uint64_t unit, RandomPurpose p) {
