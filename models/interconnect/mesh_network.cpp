@@ -22,7 +22,7 @@ inline int wrap(int i, int n) { return i >= n ? i - n : i; }
 MeshNetwork::MeshNetwork(const MeshParams& p) : params_(p), V_(p.virtual_channels), B_(p.buffer_depth) {
     AIMC_ASSERT(p.cols >= 1 && p.rows >= 1 && p.cols * p.rows <= 65535, "mesh size out of range");
     AIMC_ASSERT(V_ >= 1 && V_ <= 16, "virtual channels out of range");
-    AIMC_ASSERT(B_ >= 1 && B_ <= 32767, "buffer depth out of range");
+    AIMC_ASSERT(B_ >= 1 && B_ <= 1024, "buffer depth out of range");
     AIMC_ASSERT(p.router_latency >= 1 && p.link_latency >= 1, "router and link latencies must be >= 1 cycle");
     const int n = routers();
     router_x_.resize(static_cast<std::size_t>(n));
@@ -32,11 +32,6 @@ MeshNetwork::MeshNetwork(const MeshParams& p) : params_(p), V_(p.virtual_channel
         router_y_[static_cast<std::size_t>(r)] = r / p.cols;
     }
     ports_.assign(static_cast<std::size_t>(n), kMeshPorts);
-    std::uint64_t wheel = 1;
-    while (wheel < static_cast<std::uint64_t>(p.link_latency) + 1) wheel <<= 1;
-    wheel_mask_ = wheel - 1;
-    flit_wheel_.resize(wheel);
-    credit_wheel_.resize(wheel);
 }
 
 void MeshNetwork::attach(int id, int x, int y) {
@@ -66,7 +61,8 @@ void MeshNetwork::build() {
     link_to_.assign(P, -1);
     credit_to_.assign(P, -1);
     eject_endpoint_.assign(P, -1);
-    credits_.assign(PV, 0);
+    output_vcs_.assign(PV, OutputVc{});
+    returning_at_.assign(PV * static_cast<std::size_t>(B_), 0);
     for (int r = 0; r < n; ++r) {
         const int x = router_x_[static_cast<std::size_t>(r)], y = router_y_[static_cast<std::size_t>(r)];
         const int neighbour[4] = {x + 1 < params_.cols ? r + 1 : -1, x > 0 ? r - 1 : -1,
@@ -76,7 +72,7 @@ void MeshNetwork::build() {
             const int out = gp(r, d), in = gp(neighbour[d], opposite(d));
             link_to_[static_cast<std::size_t>(out)] = in;
             credit_to_[static_cast<std::size_t>(in)] = out;
-            for (int v = 0; v < V_; ++v) credits_[static_cast<std::size_t>(out * V_ + v)] = static_cast<std::int16_t>(B_);
+            for (int v = 0; v < V_; ++v) output_vcs_[static_cast<std::size_t>(out * V_ + v)].credits = static_cast<std::int16_t>(B_);
         }
     }
     for (std::size_t id = 0; id < sources_.size(); ++id) {
@@ -86,13 +82,12 @@ void MeshNetwork::build() {
         eject_endpoint_[static_cast<std::size_t>(out)] = static_cast<int>(id);
         // Interfaces always accept flits: the ejection port never runs out of credits.
         for (int v = 0; v < V_; ++v)
-            credits_[static_cast<std::size_t>(out * V_ + v)] = std::numeric_limits<std::int16_t>::max();
+            output_vcs_[static_cast<std::size_t>(out * V_ + v)].credits = std::numeric_limits<std::int16_t>::max();
     }
     input_vcs_.resize(PV);
-    for (std::size_t i = 0; i < PV; ++i) input_vcs_[i].base = static_cast<std::uint32_t>(i * static_cast<std::size_t>(B_));
+    nonempty_ports_.assign(static_cast<std::size_t>(n), 0);
     flits_.resize(PV * static_cast<std::size_t>(B_));
     nonempty_vcs_.assign(P, 0);
-    vc_taken_.assign(PV, 0);
     rr_input_vc_.assign(P, 0);
     rr_output_.assign(P, 0);
     rr_output_vc_.assign(P, 0);
@@ -148,14 +143,33 @@ void MeshNetwork::activate(int r) {
     active_routers_.push_back(r);
 }
 
+void MeshNetwork::set_head(int r, InputVc& q, const Flit& f) {
+    q.head_ready = f.ready;
+    q.head_route = static_cast<std::int8_t>((f.flags & kHead) ? route(r, f) : -1);
+}
+
 void MeshNetwork::push_flit(int r, int global_port, int vc, const Flit& f) {
     InputVc& q = ivc(global_port, vc);
     AIMC_ASSERT(q.count < B_, "flit written into a full buffer (credit error)");
-    flits_[q.base + static_cast<std::uint32_t>(wrap(q.head + q.count, B_))] = f;
-    ++q.count;
-    nonempty_vcs_[static_cast<std::size_t>(global_port)] |= static_cast<std::uint16_t>(1u << vc);
+    const std::size_t base = static_cast<std::size_t>(global_port * V_ + vc) * static_cast<std::size_t>(B_);
+    flits_[base + static_cast<std::size_t>(wrap(q.head + q.count, B_))] = f;
+    if (q.count++ == 0) {
+        set_head(r, q, f);
+        nonempty_vcs_[static_cast<std::size_t>(global_port)] |= static_cast<std::uint16_t>(1u << vc);
+        nonempty_ports_[static_cast<std::size_t>(r)] |= 1u << (global_port - port_base_[static_cast<std::size_t>(r)]);
+    }
     ++buffered_[static_cast<std::size_t>(r)];
     activate(r);
+}
+
+int MeshNetwork::credits(std::size_t o, std::uint64_t c) {
+    OutputVc& out = output_vcs_[o];
+    while (out.returning && returning_at_[o * static_cast<std::size_t>(B_) + out.returning_head] <= c) {
+        ++out.credits;
+        out.returning_head = static_cast<std::uint16_t>(wrap(out.returning_head + 1, B_));
+        --out.returning;
+    }
+    return out.credits;
 }
 
 bool MeshNetwork::inject_from_sources(std::uint64_t c) {
@@ -213,45 +227,51 @@ bool MeshNetwork::allocate(int r, std::uint64_t c, std::vector<Ejection>& ejecte
         std::int8_t vc, out, out_vc;
     };
     Nomination nom[kMaxPorts];
-    std::uint32_t requests[kMaxPorts] = {};
-    std::uint32_t eligible = 0;  // input ports with a flit ready to leave
-    for (int p = 0; p < np; ++p) {
+    std::uint32_t requests[kMaxPorts];  // per output port: nominating input ports
+    std::uint32_t requested = 0;        // output ports with requests
+    std::uint32_t eligible = 0;         // input ports with a flit ready to leave
+    for (std::uint32_t ports = nonempty_ports_[R]; ports; ports &= ports - 1) {
+        const int p = __builtin_ctz(ports);
         const int g = base + p;
         const std::uint32_t mask = nonempty_vcs_[static_cast<std::size_t>(g)];
-        if (!mask) continue;
         const int start = rr_input_vc_[static_cast<std::size_t>(g)];
-        for (int k = 0; k < V_; ++k) {
-            const int v = wrap(start + k, V_);
-            if (!((mask >> v) & 1u)) continue;
+        // The non-empty VCs in round-robin order from `start`: rotate, then walk the set bits.
+        for (std::uint32_t rotated = ((mask >> start) | (mask << (V_ - start))) & ((1u << V_) - 1u); rotated;
+             rotated &= rotated - 1) {
+            const int v = wrap(start + __builtin_ctz(rotated), V_);
             const InputVc& q = ivc(g, v);
-            const Flit& f = flits_[q.base + q.head];
-            if (f.ready > c) continue;
+            if (q.head_ready > c) continue;
             eligible |= 1u << p;
             int out = q.out_port, out_vc = q.out_vc;
             if (out_vc < 0) {
-                // A head flit: its route, and a free output virtual channel with a credit.
-                out = route(r, f);
+                // A head flit: a free output virtual channel with a credit on its route.
+                out = q.head_route;
                 const int go = base + out;
+                const int first = rr_output_vc_[static_cast<std::size_t>(go)];
                 for (int j = 0; j < V_ && out_vc < 0; ++j) {
-                    const int w = wrap(rr_output_vc_[static_cast<std::size_t>(go)] + j, V_);
+                    const int w = wrap(first + j, V_);
                     const auto o = static_cast<std::size_t>(go * V_ + w);
-                    if (!vc_taken_[o] && credits_[o] > 0) out_vc = w;
+                    if (!output_vcs_[o].taken && credits(o, c) > 0) out_vc = w;
                 }
                 if (out_vc < 0) continue;
-            } else if (credits_[static_cast<std::size_t>((base + out) * V_ + out_vc)] <= 0) {
+            } else if (credits(static_cast<std::size_t>((base + out) * V_ + out_vc), c) <= 0) {
                 continue;
             }
             nom[p] = {static_cast<std::int8_t>(v), static_cast<std::int8_t>(out), static_cast<std::int8_t>(out_vc)};
+            const std::uint32_t bit = 1u << out;
+            if (!(requested & bit)) requests[out] = 0;
+            requested |= bit;
             requests[out] |= 1u << p;
             break;
         }
     }
     if (!eligible) return false;
     std::uint32_t granted = 0;
-    const std::uint64_t link = static_cast<std::uint64_t>(params_.link_latency);
-    for (int out = 0; out < np; ++out) {
+    const auto link = static_cast<std::uint64_t>(params_.link_latency);
+    const auto pipeline = link + static_cast<std::uint64_t>(params_.router_latency);
+    for (; requested; requested &= requested - 1) {
+        const int out = __builtin_ctz(requested);
         const std::uint32_t req = requests[out];
-        if (!req) continue;
         const int go = base + out;
         // Round-robin: the first requesting input at or after the pointer.
         const int start = rr_output_[static_cast<std::size_t>(go)];
@@ -263,21 +283,37 @@ bool MeshNetwork::allocate(int r, std::uint64_t c, std::vector<Ejection>& ejecte
         const int g = base + p;
         rr_input_vc_[static_cast<std::size_t>(g)] = static_cast<std::uint8_t>(wrap(n.vc + 1, V_));
         InputVc& q = ivc(g, n.vc);
-        const Flit f = flits_[q.base + q.head];
+        const std::size_t slots = static_cast<std::size_t>(g * V_ + n.vc) * static_cast<std::size_t>(B_);
+        const Flit f = flits_[slots + q.head];
         q.head = static_cast<std::uint16_t>(wrap(q.head + 1, B_));
-        if (--q.count == 0) nonempty_vcs_[static_cast<std::size_t>(g)] &= static_cast<std::uint16_t>(~(1u << n.vc));
         --buffered_[R];
         const auto o = static_cast<std::size_t>(go * V_ + n.out_vc);
+        OutputVc& ovc = output_vcs_[o];
         if (q.out_vc < 0) {
             q.out_port = n.out;
             q.out_vc = n.out_vc;
-            vc_taken_[o] = 1;
+            ovc.taken = 1;
             rr_output_vc_[static_cast<std::size_t>(go)] = static_cast<std::uint8_t>(wrap(n.out_vc + 1, V_));
+        }
+        if (f.flags & kTail) {
+            ovc.taken = 0;
+            q.out_port = -1;
+            q.out_vc = -1;
+        }
+        if (--q.count == 0) {
+            nonempty_vcs_[static_cast<std::size_t>(g)] &= static_cast<std::uint16_t>(~(1u << n.vc));
+            if (!nonempty_vcs_[static_cast<std::size_t>(g)]) nonempty_ports_[R] &= ~(1u << p);
+        } else {
+            set_head(r, q, flits_[slots + q.head]);
         }
         ++router_traversals_;
         if (const int up = credit_to_[static_cast<std::size_t>(g)]; up >= 0) {
-            credit_wheel_[slot(c + link)].push_back(static_cast<std::uint32_t>(up * V_ + n.vc));
-            ++in_flight_;
+            // The freed slot's credit reaches the upstream router a link latency from now.
+            const auto u = static_cast<std::size_t>(up * V_ + n.vc);
+            OutputVc& back = output_vcs_[u];
+            returning_at_[u * static_cast<std::size_t>(B_) + static_cast<std::size_t>(wrap(back.returning_head + back.returning, B_))] =
+                    c + link;
+            ++back.returning;
         }
         if (eject_endpoint_[static_cast<std::size_t>(go)] >= 0) {
             ++flits_ejected_;
@@ -290,18 +326,13 @@ bool MeshNetwork::allocate(int r, std::uint64_t c, std::vector<Ejection>& ejecte
                 ejected.push_back({f.packet, c + link});
             }
         } else {
-            --credits_[o];
+            --ovc.credits;
             ++link_traversals_;
             ++link_flits_[static_cast<std::size_t>(go)];
             Flit next = f;
-            next.ready = c + link + static_cast<std::uint64_t>(params_.router_latency);
-            flit_wheel_[slot(c + link)].push_back({static_cast<std::uint32_t>(link_to_[static_cast<std::size_t>(go)] * V_ + n.out_vc), next});
-            ++in_flight_;
-        }
-        if (f.flags & kTail) {
-            vc_taken_[o] = 0;
-            q.out_port = -1;
-            q.out_vc = -1;
+            next.ready = c + pipeline;
+            const int down = link_to_[static_cast<std::size_t>(go)];
+            push_flit(port_router_[static_cast<std::size_t>(down)], down, n.out_vc, next);
         }
     }
     for (std::uint32_t stalled = eligible & ~granted; stalled; stalled &= stalled - 1) ++stall_cycles_[R];
@@ -310,24 +341,13 @@ bool MeshNetwork::allocate(int r, std::uint64_t c, std::vector<Ejection>& ejecte
 
 bool MeshNetwork::step(std::uint64_t c, std::vector<Ejection>& ejected) {
     if (input_vcs_.empty()) build();
-    if (in_flight_) {
-        auto& credits = credit_wheel_[slot(c)];
-        for (std::uint32_t o : credits) ++credits_[o];
-        in_flight_ -= credits.size();
-        credits.clear();
-        auto& arrivals = flit_wheel_[slot(c)];
-        for (const FlitArrival& a : arrivals) {
-            const int g = static_cast<int>(a.input_vc) / V_;
-            push_flit(port_router_[static_cast<std::size_t>(g)], g, static_cast<int>(a.input_vc) % V_, a.flit);
-        }
-        in_flight_ -= arrivals.size();
-        arrivals.clear();
-    }
     bool moved = inject_from_sources(c);
+    // Routers that receive flits in this cycle are visited from the next one on.
+    const std::size_t visiting = active_routers_.size();
     std::size_t keep = 0;
     for (std::size_t i = 0; i < active_routers_.size(); ++i) {
         const int r = active_routers_[i];
-        moved |= allocate(r, c, ejected);
+        if (i < visiting) moved |= allocate(r, c, ejected);
         if (buffered_[static_cast<std::size_t>(r)])
             active_routers_[keep++] = r;
         else
@@ -338,8 +358,8 @@ bool MeshNetwork::step(std::uint64_t c, std::vector<Ejection>& ejected) {
 }
 
 std::optional<std::uint64_t> MeshNetwork::next_busy_cycle(std::uint64_t c) const {
-    // Delay lines are indexed by cycle, so no cycle may be skipped while they hold anything.
-    if (in_flight_ || !active_routers_.empty()) return c + 1;
+    // A router holding flits (some perhaps still on a link) is visited every cycle.
+    if (!active_routers_.empty()) return c + 1;
     std::optional<std::uint64_t> next;
     for (int id : active_sources_) {
         const Source& s = sources_[static_cast<std::size_t>(id)];
@@ -353,7 +373,7 @@ std::optional<std::uint64_t> MeshNetwork::next_busy_cycle(std::uint64_t c) const
 void MeshNetwork::fail_link(int r, Direction d) {
     if (input_vcs_.empty()) build();
     AIMC_ASSERT(has_link(r, d), "no such link");
-    for (int v = 0; v < V_; ++v) credits_[static_cast<std::size_t>(gp(r, d) * V_ + v)] = -16384;
+    for (int v = 0; v < V_; ++v) output_vcs_[static_cast<std::size_t>(gp(r, d) * V_ + v)].credits = -16384;
 }
 
 bool MeshNetwork::has_link(int r, Direction d) const {
@@ -378,7 +398,7 @@ std::string MeshNetwork::stuck_report(std::uint64_t c) const {
                 const int g = gp(r, p);
                 const InputVc& q = ivc(g, v);
                 if (!q.count) continue;
-                const Flit& f = flits_[q.base + q.head];
+                const Flit& f = flits_[static_cast<std::size_t>(g * V_ + v) * static_cast<std::size_t>(B_) + q.head];
                 const int out = q.out_vc >= 0 ? q.out_port : route(r, f);
                 const std::string in_name = p < kMeshPorts ? kPortNames[p] : "local " + std::to_string(p - kMeshPorts);
                 const std::string out_name = out < kMeshPorts ? kPortNames[out] : "ejection";
@@ -387,7 +407,7 @@ std::string MeshNetwork::stuck_report(std::uint64_t c) const {
                     why = "in the router pipeline";
                 else if (q.out_vc < 0)
                     why = "waits for a free virtual channel with a credit";
-                else if (credits_[static_cast<std::size_t>((port_base_[static_cast<std::size_t>(r)] + out) * V_ + q.out_vc)] <= 0)
+                else if (output_vcs_[static_cast<std::size_t>((port_base_[static_cast<std::size_t>(r)] + out) * V_ + q.out_vc)].credits <= 0)
                     why = "waits for a credit on vc " + std::to_string(q.out_vc);
                 else
                     why = "waits for the switch";

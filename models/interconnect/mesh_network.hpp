@@ -4,17 +4,18 @@
 // Routers have one input buffer per port and virtual channel (`buffer_depth` flits each),
 // dimension-order (XY) routes, wormhole switching with credit-based flow control, a pipeline of
 // `router_latency` cycles and links of `link_latency` cycles. Each cycle:
-//   1. flits and credits whose link delay ends this cycle arrive;
-//   2. every network interface writes the next flit of its oldest ready message into its
+//   1. every network interface writes the next flit of its oldest ready message into its
 //      router's local input buffer (one flit per cycle, when the buffer has room);
-//   3. every router with buffered flits allocates: each input port nominates one virtual
-//      channel whose head flit has spent router_latency cycles in the router, has an output
-//      virtual channel (head flits take a free one) and a credit for it; each output port grants
-//      one nominating input, round-robin. A granted flit leaves on the link and a credit goes
-//      back upstream; both arrive link_latency cycles later.
-// The ejection port hands flits to the destination interface over a link of link_latency
-// cycles; interfaces always accept them. Only routers holding flits are visited, and a network
-// with nothing in it is not stepped at all.
+//   2. every router holding flits allocates: each input port nominates one virtual channel
+//      whose head flit has spent router_latency cycles in the router, has an output virtual
+//      channel (head flits take a free one) and a credit for it; each output port grants one
+//      nominating input, round-robin. A granted flit leaves on the link and a credit goes back
+//      upstream; both arrive link_latency cycles later.
+// A flit on a link already owns its slot in the downstream buffer (its credit was spent), so it
+// is written there when it leaves, marked ready link_latency + router_latency cycles later;
+// credits are counted in when the upstream router next looks. The ejection port hands flits to
+// the destination interface over a link of link_latency cycles; interfaces always accept them.
+// Only routers holding flits are visited, and a network with nothing in it is not stepped.
 #pragma once
 
 #include <cstdint>
@@ -90,9 +91,18 @@ private:
     };
     static constexpr std::uint8_t kHead = 1, kTail = 2;
     struct InputVc {
-        std::uint32_t base = 0;  // first slot in flits_
+        std::uint64_t head_ready = 0;  // the head flit's ready cycle (valid when count > 0)
         std::uint16_t head = 0, count = 0;
         std::int8_t out_port = -1, out_vc = -1;  // of the packet at the head, once allocated
+        std::int8_t head_route = -1;             // output port of a head flit at the head
+    };
+    // An output virtual channel: credits for the downstream buffer, the cycles at which credits
+    // still on their way back arrive (a FIFO of at most buffer_depth), and whether a packet
+    // holds it.
+    struct OutputVc {
+        std::int16_t credits = 0;
+        std::uint16_t returning_head = 0, returning = 0;
+        std::uint8_t taken = 0;
     };
     struct SourceMessage {
         std::uint32_t packet;
@@ -110,21 +120,19 @@ private:
         int next_vc = 0;         // round-robin start for the next message
         bool active = false;
     };
-    struct FlitArrival {
-        std::uint32_t input_vc;
-        Flit flit;
-    };
 
     int gp(int r, int port) const { return port_base_[static_cast<std::size_t>(r)] + port; }
     InputVc& ivc(int global_port, int vc) { return input_vcs_[static_cast<std::size_t>(global_port * V_ + vc)]; }
     const InputVc& ivc(int global_port, int vc) const { return input_vcs_[static_cast<std::size_t>(global_port * V_ + vc)]; }
     int route(int r, const Flit& f) const;
     void push_flit(int r, int global_port, int vc, const Flit& f);
+    void set_head(int r, InputVc& q, const Flit& f);
+    // Credits of output VC o usable at cycle c (returns that have arrived are counted in).
+    int credits(std::size_t o, std::uint64_t c);
     void activate(int r);
     void build();
     bool inject_from_sources(std::uint64_t c);
     bool allocate(int r, std::uint64_t c, std::vector<Ejection>& ejected);
-    std::size_t slot(std::uint64_t c) const { return static_cast<std::size_t>(c & wheel_mask_); }
 
     MeshParams params_;
     int V_, B_;
@@ -138,8 +146,9 @@ private:
     std::vector<InputVc> input_vcs_;
     std::vector<Flit> flits_;
     std::vector<std::uint16_t> nonempty_vcs_;  // per global input port: bit v = VC v holds flits
-    std::vector<std::int16_t> credits_;        // per global output VC
-    std::vector<std::uint8_t> vc_taken_;       // per global output VC: held by a packet
+    std::vector<std::uint32_t> nonempty_ports_;  // per router: bit p = input port p holds flits
+    std::vector<OutputVc> output_vcs_;          // per global output VC
+    std::vector<std::uint64_t> returning_at_;   // per output VC, buffer_depth slots: credit arrival cycles
     std::vector<std::uint8_t> rr_input_vc_, rr_output_, rr_output_vc_;
     std::vector<std::uint32_t> buffered_;  // flits per router
     std::vector<int> active_routers_;
@@ -147,10 +156,6 @@ private:
     std::vector<Source> sources_;            // by endpoint id (-1 router: not attached)
     std::vector<int> active_sources_;
     std::vector<std::uint32_t> packet_flits_, packet_ejected_;  // by packet handle
-    // Delay lines of link_latency cycles for flits and credits, indexed by cycle.
-    std::vector<std::vector<FlitArrival>> flit_wheel_;
-    std::vector<std::vector<std::uint32_t>> credit_wheel_;
-    std::uint64_t wheel_mask_ = 0, in_flight_ = 0;
     std::uint64_t flits_enqueued_ = 0, flits_ejected_ = 0, router_traversals_ = 0, link_traversals_ = 0;
     std::vector<std::uint64_t> link_flits_, stall_cycles_, occupancy_;
 };
