@@ -80,9 +80,13 @@ PeakFigures peak_figures(const ChipConfig& cfg) {
                           static_cast<double>((rows * t.dac_bits + cols * t.adc_bits + 7) / 8) *
                               core.real("buffer_energy_per_byte");
     const auto& net = cfg.at("interconnect");
+    // The interconnect's static power from its parameters: a mesh has one router per core, a bus
+    // one static figure for the whole medium.
     const double router_static = net.decl->param("router_static_power") ? net.real("router_static_power") : 0.0;
+    const double medium_static = net.decl->param("static_power") ? net.real("static_power") : 0.0;
     const double p_static = cfg.at("chip").real("static_power") +
-                            f.cores * (core.real("static_power") + n.digital().static_power() + router_static);
+                            f.cores * (core.real("static_power") + n.digital().static_power() + router_static) +
+                            medium_static;
     f.power_w = e_core * f.cores / t_mvm + p_static;
     f.tops_per_w = f.tops / f.power_w;
     return f;

@@ -11,6 +11,7 @@
 #include "sim/simulation.hpp"
 #include "sim/workload.hpp"
 #include "support/run_helpers.hpp"
+#include "support/sim_helpers.hpp"
 
 using namespace aimc;
 using aimc_test::temp_dir;
@@ -30,19 +31,11 @@ std::uint64_t flits(std::uint64_t elements) { return std::max<std::uint64_t>(1, 
 std::uint64_t occupancy(std::uint64_t elements) { return kArbitration + flits(elements); }
 std::uint64_t zero_load(std::uint64_t elements) { return kNi + occupancy(elements) + kNi; }
 
-// A workload folder holding `trace` and no network.
-std::string make_workload(const std::string& trace, int samples = 1) {
-    auto dir = temp_dir("aimc-bus");
-    write_file(dir / "trace.txt", trace);
-    write_file(dir / "workload.yaml", "name: test\ntrace: trace.txt\nsamples: " + std::to_string(samples) + "\n");
-    return dir.string();
-}
+std::string make_workload(const std::string& trace, int samples = 1) { return aimc_test::make_workload(trace, samples); }
 
 nlohmann::ordered_json run(const std::string& workload, const std::string& chip = "configs/tiny-bus.yaml",
                            std::vector<std::string> sets = kBus) {
-    ChipConfig cfg = load_chip_config(chip, sets);
-    Workload w = load_workload(workload, cfg);
-    return simulate(cfg, w, {});
+    return aimc_test::run(chip, workload, {}, std::move(sets));
 }
 
 std::string fill(const std::string& buf, std::uint64_t elements) {
@@ -188,4 +181,11 @@ TEST_CASE("bus: width_bits 0 is an error that names the file and line and key an
     CHECK(r.exit_code == 1);
     CHECK_THAT(r.output, Catch::Contains("error: " + path + ":4:15: interconnect.width_bits: expected an integer in 1..65536"));
     CHECK_THAT(r.output, Catch::EndsWith("1 error(s)\n"));
+}
+
+TEST_CASE("bus: the config-derived peak power counts the bus's static power once instead of a router per core") {
+    const PeakFigures mesh = peak_figures(load_chip_config("configs/tiny.yaml"));
+    const PeakFigures bus = peak_figures(load_chip_config("configs/tiny-bus.yaml"));
+    // tiny: 4 routers at 1.6 mW; tiny-bus: one bus at 1 mW; the cores are the same.
+    CHECK(bus.power_w == Approx(mesh.power_w - 4 * 1.6e-3 + 1e-3).epsilon(1e-12));
 }
