@@ -25,77 +25,63 @@ MeshNetwork::MeshNetwork(const MeshParams& p) : params_(p), V_(p.virtual_channel
     AIMC_ASSERT(B_ >= 1 && B_ <= 1024, "buffer depth out of range");
     AIMC_ASSERT(p.router_latency >= 1 && p.link_latency >= 1, "router and link latencies must be >= 1 cycle");
     const int n = routers();
-    router_x_.resize(static_cast<std::size_t>(n));
-    router_y_.resize(static_cast<std::size_t>(n));
+    routers_.resize(static_cast<std::size_t>(n));
     for (int r = 0; r < n; ++r) {
-        router_x_[static_cast<std::size_t>(r)] = r % p.cols;
-        router_y_[static_cast<std::size_t>(r)] = r / p.cols;
+        routers_[static_cast<std::size_t>(r)].x = r % p.cols;
+        routers_[static_cast<std::size_t>(r)].y = r / p.cols;
     }
-    ports_.assign(static_cast<std::size_t>(n), kMeshPorts);
 }
 
 void MeshNetwork::attach(int id, int x, int y) {
     AIMC_ASSERT(input_vcs_.empty(), "endpoint attached after the first message");
     AIMC_ASSERT(x >= 0 && x < params_.cols && y >= 0 && y < params_.rows && id >= 0, "endpoint outside the mesh");
     const int r = y * params_.cols + x;
-    AIMC_ASSERT(ports_[static_cast<std::size_t>(r)] < kMaxPorts, "too many endpoints on one router");
+    Router& router = routers_[static_cast<std::size_t>(r)];
+    AIMC_ASSERT(router.ports < kMaxPorts, "too many endpoints on one router");
     if (sources_.size() <= static_cast<std::size_t>(id)) sources_.resize(static_cast<std::size_t>(id) + 1);
     Source& s = sources_[static_cast<std::size_t>(id)];
     s.router = r;
-    s.port = ports_[static_cast<std::size_t>(r)]++;
+    s.port = router.ports++;
 }
 
 // Builds the port, buffer and credit tables once every endpoint is attached.
 void MeshNetwork::build() {
     const int n = routers();
-    port_base_.resize(static_cast<std::size_t>(n));
     int total = 0;
-    for (int r = 0; r < n; ++r) {
-        port_base_[static_cast<std::size_t>(r)] = total;
-        total += ports_[static_cast<std::size_t>(r)];
+    for (Router& router : routers_) {
+        router.base = total;
+        total += router.ports;
     }
     const auto P = static_cast<std::size_t>(total), PV = P * static_cast<std::size_t>(V_);
-    port_router_.resize(P);
-    for (int r = 0; r < n; ++r)
-        for (int p = 0; p < ports_[static_cast<std::size_t>(r)]; ++p) port_router_[static_cast<std::size_t>(gp(r, p))] = r;
-    link_to_.assign(P, -1);
-    credit_to_.assign(P, -1);
-    eject_endpoint_.assign(P, -1);
+    port_.assign(P, Port{});
     output_vcs_.assign(PV, OutputVc{});
-    returning_at_.assign(PV * static_cast<std::size_t>(B_), 0);
     for (int r = 0; r < n; ++r) {
-        const int x = router_x_[static_cast<std::size_t>(r)], y = router_y_[static_cast<std::size_t>(r)];
+        const int x = routers_[static_cast<std::size_t>(r)].x, y = routers_[static_cast<std::size_t>(r)].y;
         const int neighbour[4] = {x + 1 < params_.cols ? r + 1 : -1, x > 0 ? r - 1 : -1,
                                   y > 0 ? r - params_.cols : -1, y + 1 < params_.rows ? r + params_.cols : -1};
         for (int d = 0; d < kMeshPorts; ++d) {
             if (neighbour[d] < 0) continue;
             const int out = gp(r, d), in = gp(neighbour[d], opposite(d));
-            link_to_[static_cast<std::size_t>(out)] = in;
-            credit_to_[static_cast<std::size_t>(in)] = out;
-            for (int v = 0; v < V_; ++v) output_vcs_[static_cast<std::size_t>(out * V_ + v)].credits = static_cast<std::int16_t>(B_);
+            Port& o = port_[static_cast<std::size_t>(out)];
+            o.link_to = in;
+            o.down_router = neighbour[d];
+            o.down_port = static_cast<std::uint8_t>(opposite(d));
+            port_[static_cast<std::size_t>(in)].credit_to = out;
+            for (int v = 0; v < V_; ++v) output_vcs_[static_cast<std::size_t>(out * V_ + v)].credits = B_;
         }
     }
     for (std::size_t id = 0; id < sources_.size(); ++id) {
-        const Source& s = sources_[id];
+        Source& s = sources_[id];
         if (s.port < kMeshPorts) continue;  // an id that was never attached
         const int out = gp(s.router, s.port);
-        eject_endpoint_[static_cast<std::size_t>(out)] = static_cast<int>(id);
+        s.global_port = out;
+        port_[static_cast<std::size_t>(out)].eject_endpoint = static_cast<int>(id);
         // Interfaces always accept flits: the ejection port never runs out of credits.
         for (int v = 0; v < V_; ++v)
             output_vcs_[static_cast<std::size_t>(out * V_ + v)].credits = std::numeric_limits<std::int16_t>::max();
     }
     input_vcs_.resize(PV);
-    nonempty_ports_.assign(static_cast<std::size_t>(n), 0);
     flits_.resize(PV * static_cast<std::size_t>(B_));
-    nonempty_vcs_.assign(P, 0);
-    rr_input_vc_.assign(P, 0);
-    rr_output_.assign(P, 0);
-    rr_output_vc_.assign(P, 0);
-    link_flits_.assign(P, 0);
-    buffered_.assign(static_cast<std::size_t>(n), 0);
-    router_active_.assign(static_cast<std::size_t>(n), 0);
-    stall_cycles_.assign(static_cast<std::size_t>(n), 0);
-    occupancy_.assign(static_cast<std::size_t>(n), 0);
 }
 
 void MeshNetwork::enqueue(std::uint32_t packet, int src, int dst, std::uint32_t flits, std::uint64_t ready) {
@@ -128,48 +114,35 @@ void MeshNetwork::enqueue(std::uint32_t packet, int src, int dst, std::uint32_t 
 }
 
 int MeshNetwork::route(int r, const Flit& f) const {
-    const int x = router_x_[static_cast<std::size_t>(r)], y = router_y_[static_cast<std::size_t>(r)];
-    const int dx = router_x_[f.dst_router], dy = router_y_[f.dst_router];
-    if (dx > x) return East;
-    if (dx < x) return West;
-    if (dy < y) return North;
-    if (dy > y) return South;
+    const Router& here = routers_[static_cast<std::size_t>(r)];
+    const Router& dst = routers_[f.dst_router];
+    if (dst.x > here.x) return East;
+    if (dst.x < here.x) return West;
+    if (dst.y < here.y) return North;
+    if (dst.y > here.y) return South;
     return f.dst_port;
 }
 
-void MeshNetwork::activate(int r) {
-    if (router_active_[static_cast<std::size_t>(r)]) return;
-    router_active_[static_cast<std::size_t>(r)] = 1;
-    active_routers_.push_back(r);
-}
-
-void MeshNetwork::set_head(int r, InputVc& q, const Flit& f) {
-    q.head_ready = f.ready;
-    q.head_route = static_cast<std::int8_t>((f.flags & kHead) ? route(r, f) : -1);
-}
-
-void MeshNetwork::push_flit(int r, int global_port, int vc, const Flit& f) {
-    InputVc& q = ivc(global_port, vc);
+// Writes flit f into input VC vc of global port g of router r (its credit was spent upstream).
+template <int kV>
+[[gnu::always_inline]] inline void MeshNetwork::push_flit(int r, int g, int vc, const Flit& f) {
+    const int V = kV > 0 ? kV : V_;
+    const auto qi = static_cast<std::size_t>(g * V + vc);
+    InputVc& q = input_vcs_[qi];
     AIMC_ASSERT(q.count < B_, "flit written into a full buffer (credit error)");
-    const std::size_t base = static_cast<std::size_t>(global_port * V_ + vc) * static_cast<std::size_t>(B_);
-    flits_[base + static_cast<std::size_t>(wrap(q.head + q.count, B_))] = f;
+    flits_[qi * static_cast<std::size_t>(B_) + static_cast<std::size_t>(wrap(q.head + q.count, B_))] = f;
+    Router& router = routers_[static_cast<std::size_t>(r)];
     if (q.count++ == 0) {
-        set_head(r, q, f);
-        nonempty_vcs_[static_cast<std::size_t>(global_port)] |= static_cast<std::uint16_t>(1u << vc);
-        nonempty_ports_[static_cast<std::size_t>(r)] |= 1u << (global_port - port_base_[static_cast<std::size_t>(r)]);
+        q.head_ready = f.ready;
+        q.head_route = static_cast<std::int8_t>((f.flags & kHead) ? route(r, f) : -1);
+        port_[static_cast<std::size_t>(g)].nonempty_vcs |= static_cast<std::uint16_t>(1u << vc);
+        router.nonempty_ports |= 1u << (g - router.base);
     }
-    ++buffered_[static_cast<std::size_t>(r)];
-    activate(r);
-}
-
-int MeshNetwork::credits(std::size_t o, std::uint64_t c) {
-    OutputVc& out = output_vcs_[o];
-    while (out.returning && returning_at_[o * static_cast<std::size_t>(B_) + out.returning_head] <= c) {
-        ++out.credits;
-        out.returning_head = static_cast<std::uint16_t>(wrap(out.returning_head + 1, B_));
-        --out.returning;
+    ++router.buffered;
+    if (!router.active) {
+        router.active = 1;
+        active_routers_.push_back(r);
     }
-    return out.credits;
 }
 
 bool MeshNetwork::inject_from_sources(std::uint64_t c) {
@@ -185,7 +158,7 @@ bool MeshNetwork::inject_from_sources(std::uint64_t c) {
         active_sources_[keep++] = id;
         const SourceMessage& m = s.queue[s.front];
         if (m.ready > c) continue;
-        const int g = gp(s.router, s.port);
+        const int g = s.global_port;
         if (s.vc < 0) {
             // A new message takes an empty virtual channel if there is one, else one with room.
             for (int pass = 0; pass < 2 && s.vc < 0; ++pass)
@@ -207,7 +180,7 @@ bool MeshNetwork::inject_from_sources(std::uint64_t c) {
         f.dst_port = m.dst_port;
         f.flags = static_cast<std::uint8_t>((s.sent == 0 ? kHead : 0) | (s.sent + 1 == m.flits ? kTail : 0));
         f.ready = c + static_cast<std::uint64_t>(params_.router_latency);
-        push_flit(s.router, g, s.vc, f);
+        push_flit<0>(s.router, g, s.vc, f);
         moved = true;
         if (++s.sent == m.flits) {
             ++s.front;
@@ -219,10 +192,16 @@ bool MeshNetwork::inject_from_sources(std::uint64_t c) {
     return moved;
 }
 
+template <int kV>
 bool MeshNetwork::allocate(int r, std::uint64_t c, std::vector<Ejection>& ejected) {
-    const auto R = static_cast<std::size_t>(r);
-    occupancy_[R] += buffered_[R];
-    const int np = ports_[R], base = port_base_[R];
+    // Everything the visit uses, in locals: stores into the one-byte round-robin pointers could
+    // otherwise alias any member and force reloads.
+    Router& router = routers_[static_cast<std::size_t>(r)];
+    router.occupancy += router.buffered;
+    const int V = kV > 0 ? kV : V_, B = B_, np = router.ports, base = router.base;
+    Port* const port = port_.data() + base;                // this router's ports, by port number
+    InputVc* const ivcs = input_vcs_.data() + base * V;    // by port * V + vc
+    OutputVc* const ovcs = output_vcs_.data() + base * V;  // by port * V + vc
     struct Nomination {
         std::int8_t vc, out, out_vc;
     };
@@ -230,31 +209,32 @@ bool MeshNetwork::allocate(int r, std::uint64_t c, std::vector<Ejection>& ejecte
     std::uint32_t requests[kMaxPorts];  // per output port: nominating input ports
     std::uint32_t requested = 0;        // output ports with requests
     std::uint32_t eligible = 0;         // input ports with a flit ready to leave
-    for (std::uint32_t ports = nonempty_ports_[R]; ports; ports &= ports - 1) {
+    const std::uint32_t all_vcs = (1u << V) - 1u;
+    for (std::uint32_t ports = router.nonempty_ports; ports; ports &= ports - 1) {
         const int p = __builtin_ctz(ports);
-        const int g = base + p;
-        const std::uint32_t mask = nonempty_vcs_[static_cast<std::size_t>(g)];
-        const int start = rr_input_vc_[static_cast<std::size_t>(g)];
+        const std::uint32_t mask = port[p].nonempty_vcs;
+        const int start = port[p].rr_input_vc;
+        const InputVc* const pq = ivcs + p * V;
         // The non-empty VCs in round-robin order from `start`: rotate, then walk the set bits.
-        for (std::uint32_t rotated = ((mask >> start) | (mask << (V_ - start))) & ((1u << V_) - 1u); rotated;
+        for (std::uint32_t rotated = ((mask >> start) | (mask << (V - start))) & all_vcs; rotated;
              rotated &= rotated - 1) {
-            const int v = wrap(start + __builtin_ctz(rotated), V_);
-            const InputVc& q = ivc(g, v);
+            const int v = wrap(start + __builtin_ctz(rotated), V);
+            const InputVc& q = pq[v];
             if (q.head_ready > c) continue;
             eligible |= 1u << p;
             int out = q.out_port, out_vc = q.out_vc;
             if (out_vc < 0) {
                 // A head flit: a free output virtual channel with a credit on its route.
                 out = q.head_route;
-                const int go = base + out;
-                const int first = rr_output_vc_[static_cast<std::size_t>(go)];
-                for (int j = 0; j < V_ && out_vc < 0; ++j) {
-                    const int w = wrap(first + j, V_);
-                    const auto o = static_cast<std::size_t>(go * V_ + w);
-                    if (!output_vcs_[o].taken && credits(o, c) > 0) out_vc = w;
-                }
+                const OutputVc* const po = ovcs + out * V;
+                const int first = port[out].rr_output_vc;
+                for (int j = 0, w = first; j < V; ++j, w = wrap(w + 1, V))
+                    if (!po[w].taken && po[w].credits > 0) {
+                        out_vc = w;
+                        break;
+                    }
                 if (out_vc < 0) continue;
-            } else if (credits(static_cast<std::size_t>((base + out) * V_ + out_vc), c) <= 0) {
+            } else if (ovcs[out * V + out_vc].credits <= 0) {
                 continue;
             }
             nom[p] = {static_cast<std::int8_t>(v), static_cast<std::int8_t>(out), static_cast<std::int8_t>(out_vc)};
@@ -269,31 +249,32 @@ bool MeshNetwork::allocate(int r, std::uint64_t c, std::vector<Ejection>& ejecte
     std::uint32_t granted = 0;
     const auto link = static_cast<std::uint64_t>(params_.link_latency);
     const auto pipeline = link + static_cast<std::uint64_t>(params_.router_latency);
+    Flit* const slots = flits_.data() + static_cast<std::size_t>(base * V) * static_cast<std::size_t>(B);
     for (; requested; requested &= requested - 1) {
         const int out = __builtin_ctz(requested);
         const std::uint32_t req = requests[out];
-        const int go = base + out;
+        Port& op = port[out];
         // Round-robin: the first requesting input at or after the pointer.
-        const int start = rr_output_[static_cast<std::size_t>(go)];
+        const int start = op.rr_output;
         const std::uint32_t rotated = (req >> start) | (req << (np - start));
         const int p = wrap(start + __builtin_ctz(rotated & ((1u << np) - 1u)), np);
         granted |= 1u << p;
-        rr_output_[static_cast<std::size_t>(go)] = static_cast<std::uint8_t>(wrap(p + 1, np));
+        op.rr_output = static_cast<std::uint8_t>(wrap(p + 1, np));
         const Nomination n = nom[p];
-        const int g = base + p;
-        rr_input_vc_[static_cast<std::size_t>(g)] = static_cast<std::uint8_t>(wrap(n.vc + 1, V_));
-        InputVc& q = ivc(g, n.vc);
-        const std::size_t slots = static_cast<std::size_t>(g * V_ + n.vc) * static_cast<std::size_t>(B_);
-        const Flit f = flits_[slots + q.head];
-        q.head = static_cast<std::uint16_t>(wrap(q.head + 1, B_));
-        --buffered_[R];
-        const auto o = static_cast<std::size_t>(go * V_ + n.out_vc);
-        OutputVc& ovc = output_vcs_[o];
+        Port& ip = port[p];
+        ip.rr_input_vc = static_cast<std::uint8_t>(wrap(n.vc + 1, V));
+        const int qi = p * V + n.vc;
+        InputVc& q = ivcs[qi];
+        Flit* const buffer = slots + static_cast<std::size_t>(qi) * static_cast<std::size_t>(B);
+        Flit f = buffer[q.head];
+        q.head = static_cast<std::uint16_t>(wrap(q.head + 1, B));
+        --router.buffered;
+        OutputVc& ovc = ovcs[out * V + n.out_vc];
         if (q.out_vc < 0) {
             q.out_port = n.out;
             q.out_vc = n.out_vc;
             ovc.taken = 1;
-            rr_output_vc_[static_cast<std::size_t>(go)] = static_cast<std::uint8_t>(wrap(n.out_vc + 1, V_));
+            op.rr_output_vc = static_cast<std::uint8_t>(wrap(n.out_vc + 1, V));
         }
         if (f.flags & kTail) {
             ovc.taken = 0;
@@ -301,21 +282,18 @@ bool MeshNetwork::allocate(int r, std::uint64_t c, std::vector<Ejection>& ejecte
             q.out_vc = -1;
         }
         if (--q.count == 0) {
-            nonempty_vcs_[static_cast<std::size_t>(g)] &= static_cast<std::uint16_t>(~(1u << n.vc));
-            if (!nonempty_vcs_[static_cast<std::size_t>(g)]) nonempty_ports_[R] &= ~(1u << p);
+            ip.nonempty_vcs = static_cast<std::uint16_t>(ip.nonempty_vcs & ~(1u << n.vc));
+            if (!ip.nonempty_vcs) router.nonempty_ports &= ~(1u << p);
         } else {
-            set_head(r, q, flits_[slots + q.head]);
+            const Flit& next = buffer[q.head];
+            q.head_ready = next.ready;
+            q.head_route = static_cast<std::int8_t>((next.flags & kHead) ? route(r, next) : -1);
         }
         ++router_traversals_;
-        if (const int up = credit_to_[static_cast<std::size_t>(g)]; up >= 0) {
+        if (const int up = ip.credit_to; up >= 0)
             // The freed slot's credit reaches the upstream router a link latency from now.
-            const auto u = static_cast<std::size_t>(up * V_ + n.vc);
-            OutputVc& back = output_vcs_[u];
-            returning_at_[u * static_cast<std::size_t>(B_) + static_cast<std::size_t>(wrap(back.returning_head + back.returning, B_))] =
-                    c + link;
-            ++back.returning;
-        }
-        if (eject_endpoint_[static_cast<std::size_t>(go)] >= 0) {
+            returning_.push_back({c + link, static_cast<std::uint32_t>(up * V + n.vc)});
+        if (op.eject_endpoint >= 0) {
             ++flits_ejected_;
             std::uint32_t& got = packet_ejected_[f.packet];
             ++got;
@@ -328,30 +306,57 @@ bool MeshNetwork::allocate(int r, std::uint64_t c, std::vector<Ejection>& ejecte
         } else {
             --ovc.credits;
             ++link_traversals_;
-            ++link_flits_[static_cast<std::size_t>(go)];
-            Flit next = f;
-            next.ready = c + pipeline;
-            const int down = link_to_[static_cast<std::size_t>(go)];
-            push_flit(port_router_[static_cast<std::size_t>(down)], down, n.out_vc, next);
+            ++op.link_flits;
+            f.ready = c + pipeline;
+            push_flit<kV>(op.down_router, op.link_to, n.out_vc, f);
         }
     }
-    for (std::uint32_t stalled = eligible & ~granted; stalled; stalled &= stalled - 1) ++stall_cycles_[R];
+    for (std::uint32_t stalled = eligible & ~granted; stalled; stalled &= stalled - 1) ++router.stall_cycles;
     return granted != 0;
 }
 
 bool MeshNetwork::step(std::uint64_t c, std::vector<Ejection>& ejected) {
     if (input_vcs_.empty()) build();
+    // Credits arriving by this cycle (returns arrive in the order they were sent).
+    if (returning_front_ < returning_.size()) {
+        const ReturningCredit* const due = returning_.data();
+        const std::size_t n = returning_.size();
+        std::size_t i = returning_front_;
+        for (; i < n && due[i].due <= c; ++i) ++output_vcs_[due[i].ovc].credits;
+        if (i == n) {
+            returning_.clear();
+            i = 0;
+        } else if (i >= 4096 && 2 * i >= n) {
+            // With link_latency > 1 credits are always on their way: drop the applied ones now
+            // and then (amortised constant cost per credit) so the FIFO stays bounded.
+            returning_.erase(returning_.begin(), returning_.begin() + static_cast<std::ptrdiff_t>(i));
+            i = 0;
+        }
+        returning_front_ = i;
+    }
     bool moved = inject_from_sources(c);
+    switch (V_) {
+        case 1: return visit_routers<1>(c, ejected) || moved;
+        case 2: return visit_routers<2>(c, ejected) || moved;
+        case 4: return visit_routers<4>(c, ejected) || moved;
+        default: return visit_routers<0>(c, ejected) || moved;
+    }
+}
+
+template <int kV>
+bool MeshNetwork::visit_routers(std::uint64_t c, std::vector<Ejection>& ejected) {
+    bool moved = false;
     // Routers that receive flits in this cycle are visited from the next one on.
     const std::size_t visiting = active_routers_.size();
     std::size_t keep = 0;
     for (std::size_t i = 0; i < active_routers_.size(); ++i) {
         const int r = active_routers_[i];
-        if (i < visiting) moved |= allocate(r, c, ejected);
-        if (buffered_[static_cast<std::size_t>(r)])
+        if (i < visiting) moved |= allocate<kV>(r, c, ejected);
+        Router& router = routers_[static_cast<std::size_t>(r)];
+        if (router.buffered)
             active_routers_[keep++] = r;
         else
-            router_active_[static_cast<std::size_t>(r)] = 0;
+            router.active = 0;
     }
     active_routers_.resize(keep);
     return moved;
@@ -377,23 +382,23 @@ void MeshNetwork::fail_link(int r, Direction d) {
 }
 
 bool MeshNetwork::has_link(int r, Direction d) const {
-    return !port_base_.empty() && link_to_[static_cast<std::size_t>(gp(r, d))] >= 0;
+    return !port_.empty() && port_[static_cast<std::size_t>(gp(r, d))].link_to >= 0;
 }
 
 std::uint64_t MeshNetwork::link_flits(int r, Direction d) const {
-    return port_base_.empty() ? 0 : link_flits_[static_cast<std::size_t>(gp(r, d))];
+    return port_.empty() ? 0 : port_[static_cast<std::size_t>(gp(r, d))].link_flits;
 }
 
 std::string MeshNetwork::stuck_report(std::uint64_t c) const {
     std::string s;
     int listed = 0;
     for (int r = 0; r < routers() && listed < 16; ++r) {
-        if (buffered_.empty() || !buffered_[static_cast<std::size_t>(r)]) continue;
+        const Router& router = routers_[static_cast<std::size_t>(r)];
+        if (!router.buffered) continue;
         ++listed;
-        s += "  router " + std::to_string(r) + " at (" + std::to_string(router_x_[static_cast<std::size_t>(r)]) + ", " +
-             std::to_string(router_y_[static_cast<std::size_t>(r)]) + "): " +
-             std::to_string(buffered_[static_cast<std::size_t>(r)]) + " flits buffered";
-        for (int p = 0; p < ports_[static_cast<std::size_t>(r)]; ++p)
+        s += "  router " + std::to_string(r) + " at (" + std::to_string(router.x) + ", " + std::to_string(router.y) +
+             "): " + std::to_string(router.buffered) + " flits buffered";
+        for (int p = 0; p < router.ports; ++p)
             for (int v = 0; v < V_; ++v) {
                 const int g = gp(r, p);
                 const InputVc& q = ivc(g, v);
@@ -407,7 +412,7 @@ std::string MeshNetwork::stuck_report(std::uint64_t c) const {
                     why = "in the router pipeline";
                 else if (q.out_vc < 0)
                     why = "waits for a free virtual channel with a credit";
-                else if (output_vcs_[static_cast<std::size_t>((port_base_[static_cast<std::size_t>(r)] + out) * V_ + q.out_vc)].credits <= 0)
+                else if (output_vcs_[static_cast<std::size_t>((router.base + out) * V_ + q.out_vc)].credits <= 0)
                     why = "waits for a credit on vc " + std::to_string(q.out_vc);
                 else
                     why = "waits for the switch";

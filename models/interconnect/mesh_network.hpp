@@ -13,7 +13,7 @@
 //      upstream; both arrive link_latency cycles later.
 // A flit on a link already owns its slot in the downstream buffer (its credit was spent), so it
 // is written there when it leaves, marked ready link_latency + router_latency cycles later;
-// credits are counted in when the upstream router next looks. The ejection port hands flits to
+// credits are counted in at the start of the cycle they arrive in. The ejection port hands flits to
 // the destination interface over a link of link_latency cycles; interfaces always accept them.
 // Only routers holding flits are visited, and a network with nothing in it is not stepped.
 #pragma once
@@ -72,9 +72,9 @@ public:
     std::uint64_t link_flits(int r, Direction d) const;
     bool has_link(int r, Direction d) const;
     // Cycles in which an input port of router r held a flit ready to leave but sent nothing.
-    std::uint64_t stall_cycles(int r) const { return stall_cycles_.empty() ? 0 : stall_cycles_[static_cast<std::size_t>(r)]; }
+    std::uint64_t stall_cycles(int r) const { return routers_[static_cast<std::size_t>(r)].stall_cycles; }
     // Sum over simulated cycles of the flits buffered in router r.
-    std::uint64_t occupancy_flit_cycles(int r) const { return occupancy_.empty() ? 0 : occupancy_[static_cast<std::size_t>(r)]; }
+    std::uint64_t occupancy_flit_cycles(int r) const { return routers_[static_cast<std::size_t>(r)].occupancy; }
     // Fault injection: the link leaving router r towards d stops returning credits, so traffic
     // over it stops (for testing the watchdog).
     void fail_link(int r, Direction d);
@@ -82,7 +82,7 @@ public:
     std::string stuck_report(std::uint64_t c) const;
 
 private:
-    struct Flit {
+    struct Flit {  // 16 bytes: copied once per hop
         std::uint32_t packet;
         std::uint16_t dst_router;
         std::uint8_t dst_port;  // ejection port at the destination router
@@ -90,19 +90,46 @@ private:
         std::uint64_t ready;    // earliest departure cycle from the router holding it
     };
     static constexpr std::uint8_t kHead = 1, kTail = 2;
-    struct InputVc {
+    struct InputVc {  // 16 bytes
         std::uint64_t head_ready = 0;  // the head flit's ready cycle (valid when count > 0)
         std::uint16_t head = 0, count = 0;
         std::int8_t out_port = -1, out_vc = -1;  // of the packet at the head, once allocated
         std::int8_t head_route = -1;             // output port of a head flit at the head
     };
-    // An output virtual channel: credits for the downstream buffer, the cycles at which credits
-    // still on their way back arrive (a FIFO of at most buffer_depth), and whether a packet
-    // holds it.
+    // An output virtual channel: credits for the downstream buffer (returned credits are counted
+    // in at the start of the cycle they arrive in) and whether a packet holds it.
     struct OutputVc {
-        std::int16_t credits = 0;
-        std::uint16_t returning_head = 0, returning = 0;
-        std::uint8_t taken = 0;
+        std::int32_t credits = 0;
+        std::uint32_t taken = 0;
+    };
+    // A credit on its way back to output virtual channel `ovc`, usable from cycle `due` on.
+    struct ReturningCredit {
+        std::uint64_t due;
+        std::uint32_t ovc;
+    };
+    // What a router visit needs of one port, input and output side together (one cache line
+    // holds two ports).
+    struct Port {
+        std::uint16_t nonempty_vcs = 0;  // input side: bit v = VC v holds flits
+        std::uint8_t rr_input_vc = 0;    // input side: round-robin start among its VCs
+        std::uint8_t rr_output = 0;      // output side: round-robin start among input ports
+        std::uint8_t rr_output_vc = 0;   // output side: round-robin start for free output VCs
+        std::uint8_t down_port = 0;      // output side: port number of link_to at down_router
+        std::int32_t credit_to = -1;     // input side: upstream global output port, -1: local
+        std::int32_t link_to = -1;       // output side: downstream global input port, -1: none
+        std::int32_t down_router = -1;   // output side: router of link_to
+        std::int32_t eject_endpoint = -1;  // output side: endpoint, -1: mesh port
+        std::uint64_t link_flits = 0;
+    };
+    struct Router {
+        std::uint32_t nonempty_ports = 0;  // bit p = input port p holds flits
+        std::uint32_t buffered = 0;        // flits
+        std::int32_t base = 0;             // first global port
+        std::int32_t ports = kMeshPorts;   // 4 mesh + one per attached endpoint
+        std::int32_t x = 0, y = 0;
+        std::uint32_t active = 0;          // in active_routers_
+        std::uint64_t occupancy = 0;       // sum over visits of `buffered`
+        std::uint64_t stall_cycles = 0;
     };
     struct SourceMessage {
         std::uint32_t packet;
@@ -113,6 +140,7 @@ private:
     };
     struct Source {  // one network interface's injection side
         int router = 0, port = 0;
+        int global_port = -1;  // of `port`, once built
         std::vector<SourceMessage> queue;  // FIFO from `front`
         std::size_t front = 0;
         std::uint32_t sent = 0;  // flits of the front message already written
@@ -121,43 +149,34 @@ private:
         bool active = false;
     };
 
-    int gp(int r, int port) const { return port_base_[static_cast<std::size_t>(r)] + port; }
-    InputVc& ivc(int global_port, int vc) { return input_vcs_[static_cast<std::size_t>(global_port * V_ + vc)]; }
+    int gp(int r, int port) const { return routers_[static_cast<std::size_t>(r)].base + port; }
     const InputVc& ivc(int global_port, int vc) const { return input_vcs_[static_cast<std::size_t>(global_port * V_ + vc)]; }
     int route(int r, const Flit& f) const;
+    // kV: the number of virtual channels when known at compile time (the common counts are
+    // instantiated so that indexing and round-robin arithmetic fold), 0: V_.
+    template <int kV>
     void push_flit(int r, int global_port, int vc, const Flit& f);
-    void set_head(int r, InputVc& q, const Flit& f);
-    // Credits of output VC o usable at cycle c (returns that have arrived are counted in).
-    int credits(std::size_t o, std::uint64_t c);
-    void activate(int r);
     void build();
     bool inject_from_sources(std::uint64_t c);
+    template <int kV>
     bool allocate(int r, std::uint64_t c, std::vector<Ejection>& ejected);
+    template <int kV>
+    bool visit_routers(std::uint64_t c, std::vector<Ejection>& ejected);
 
     MeshParams params_;
     int V_, B_;
-    std::vector<int> router_x_, router_y_;
-    std::vector<int> ports_;      // ports per router (4 mesh + one per attached endpoint)
-    std::vector<int> port_base_;  // first global port of each router
-    std::vector<int> port_router_;  // global port -> router
-    std::vector<int> link_to_;    // global output port -> downstream global input port, -1: none
-    std::vector<int> credit_to_;  // global input port -> upstream global output port, -1: local
-    std::vector<int> eject_endpoint_;  // global output port -> endpoint, -1: mesh port
-    std::vector<InputVc> input_vcs_;
-    std::vector<Flit> flits_;
-    std::vector<std::uint16_t> nonempty_vcs_;  // per global input port: bit v = VC v holds flits
-    std::vector<std::uint32_t> nonempty_ports_;  // per router: bit p = input port p holds flits
-    std::vector<OutputVc> output_vcs_;          // per global output VC
-    std::vector<std::uint64_t> returning_at_;   // per output VC, buffer_depth slots: credit arrival cycles
-    std::vector<std::uint8_t> rr_input_vc_, rr_output_, rr_output_vc_;
-    std::vector<std::uint32_t> buffered_;  // flits per router
+    std::vector<Router> routers_;
+    std::vector<Port> port_;  // by global port
+    std::vector<InputVc> input_vcs_;  // by global port * V + vc
+    std::vector<Flit> flits_;         // by (global port * V + vc) * B + slot
+    std::vector<OutputVc> output_vcs_;  // by global output port * V + vc
+    std::vector<ReturningCredit> returning_;  // in order of arrival, from returning_front_
+    std::size_t returning_front_ = 0;
     std::vector<int> active_routers_;
-    std::vector<std::uint8_t> router_active_;
     std::vector<Source> sources_;            // by endpoint id (-1 router: not attached)
     std::vector<int> active_sources_;
     std::vector<std::uint32_t> packet_flits_, packet_ejected_;  // by packet handle
     std::uint64_t flits_enqueued_ = 0, flits_ejected_ = 0, router_traversals_ = 0, link_traversals_ = 0;
-    std::vector<std::uint64_t> link_flits_, stall_cycles_, occupancy_;
 };
 
 }  // namespace aimc
