@@ -17,6 +17,31 @@ int opposite(int d) { return d ^ 1; }  // east <-> west, north <-> south
 // i + 1 (or i + k, k < n) modulo n without a division: these run per flit.
 inline int wrap(int i, int n) { return i >= n ? i - n : i; }
 
+// wrap() for buffer slots: a mask when the buffer depth is known at compile time (kB, a power of
+// two; 0: B counted at run time).
+template <int kB>
+inline int wrap_slot(int i, int B) {
+    if constexpr (kB > 0)
+        return i & (kB - 1);
+    else
+        return wrap(i, B);
+}
+
+// The number of members of a set of at most 16, without a loop or a popcnt instruction.
+inline int count16(std::uint32_t x) {
+    x -= (x >> 1) & 0x5555u;
+    x = (x & 0x3333u) + ((x >> 2) & 0x3333u);
+    x = (x + (x >> 4)) & 0x0f0fu;
+    return static_cast<int>((x + (x >> 8)) & 0x1fu);
+}
+
+// Round-robin over the members of a set of at most 16 (input ports or virtual channels), from
+// `start` (0..16; 16 or the member count means 0) on, wrapping around: bit k of the result is
+// member (start + k) % 16. Doubling the set makes the wrap one shift, free of the member count.
+inline std::uint32_t in_turn(std::uint32_t set, int start) { return ((set | set << 16) >> start) & 0xffffu; }
+// The member that the lowest bit of in_turn(set, start) stands for.
+inline int turn_member(std::uint32_t in_turn_bits, int start) { return (start + __builtin_ctz(in_turn_bits)) & 15; }
+
 }  // namespace
 
 MeshNetwork::MeshNetwork(const MeshParams& p) : params_(p), V_(p.virtual_channels), B_(p.buffer_depth) {
@@ -123,17 +148,21 @@ int MeshNetwork::route(int r, const Flit& f) const {
     return f.dst_port;
 }
 
-// Writes flit f into input VC vc of global port g of router r (its credit was spent upstream).
-template <int kV>
-[[gnu::always_inline]] inline void MeshNetwork::push_flit(int r, int g, int vc, const Flit& f) {
+// Writes flit f, ready to leave at `ready`, into input VC vc of global port g of router r (its
+// credit was spent upstream). f may be the flit's slot upstream: it is copied once, here.
+template <int kV, int kB>
+[[gnu::always_inline]] inline void MeshNetwork::push_flit(int r, int g, int vc, const Flit& f, std::uint64_t ready) {
     const int V = kV > 0 ? kV : V_;
     const auto qi = static_cast<std::size_t>(g * V + vc);
     InputVc& q = input_vcs_[qi];
     AIMC_ASSERT(q.count < B_, "flit written into a full buffer (credit error)");
-    flits_[qi * static_cast<std::size_t>(B_) + static_cast<std::size_t>(wrap(q.head + q.count, B_))] = f;
+    const int B = kB > 0 ? kB : B_;
+    Flit& slot = flits_[qi * static_cast<std::size_t>(B) + static_cast<std::size_t>(wrap_slot<kB>(q.head + q.count, B))];
+    slot = f;
+    slot.ready = ready;
     Router& router = routers_[static_cast<std::size_t>(r)];
     if (q.count++ == 0) {
-        q.head_ready = f.ready;
+        q.head_ready = ready;
         q.head_route = static_cast<std::int8_t>((f.flags & kHead) ? route(r, f) : -1);
         port_[static_cast<std::size_t>(g)].nonempty_vcs |= static_cast<std::uint16_t>(1u << vc);
         router.nonempty_ports |= 1u << (g - router.base);
@@ -180,7 +209,7 @@ bool MeshNetwork::inject_from_sources(std::uint64_t c) {
         f.dst_port = m.dst_port;
         f.flags = static_cast<std::uint8_t>((s.sent == 0 ? kHead : 0) | (s.sent + 1 == m.flits ? kTail : 0));
         f.ready = c + static_cast<std::uint64_t>(params_.router_latency);
-        push_flit<0>(s.router, g, s.vc, f);
+        push_flit<0, 0>(s.router, g, s.vc, f, f.ready);
         moved = true;
         if (++s.sent == m.flits) {
             ++s.front;
@@ -192,13 +221,13 @@ bool MeshNetwork::inject_from_sources(std::uint64_t c) {
     return moved;
 }
 
-template <int kV>
+template <int kV, int kB>
 bool MeshNetwork::allocate(int r, std::uint64_t c, std::vector<Ejection>& ejected) {
     // Everything the visit uses, in locals: stores into the one-byte round-robin pointers could
     // otherwise alias any member and force reloads.
     Router& router = routers_[static_cast<std::size_t>(r)];
     router.occupancy += router.buffered;
-    const int V = kV > 0 ? kV : V_, B = B_, np = router.ports, base = router.base;
+    const int V = kV > 0 ? kV : V_, B = kB > 0 ? kB : B_, base = router.base;
     Port* const port = port_.data() + base;                // this router's ports, by port number
     InputVc* const ivcs = input_vcs_.data() + base * V;    // by port * V + vc
     OutputVc* const ovcs = output_vcs_.data() + base * V;  // by port * V + vc
@@ -212,24 +241,23 @@ bool MeshNetwork::allocate(int r, std::uint64_t c, std::vector<Ejection>& ejecte
     const std::uint32_t all_vcs = (1u << V) - 1u;
     for (std::uint32_t ports = router.nonempty_ports; ports; ports &= ports - 1) {
         const int p = __builtin_ctz(ports);
-        const std::uint32_t mask = port[p].nonempty_vcs;
         const int start = port[p].rr_input_vc;
         const InputVc* const pq = ivcs + p * V;
-        // The non-empty VCs in round-robin order from `start`: rotate, then walk the set bits.
-        for (std::uint32_t rotated = ((mask >> start) | (mask << (V - start))) & all_vcs; rotated;
-             rotated &= rotated - 1) {
-            const int v = wrap(start + __builtin_ctz(rotated), V);
+        // The non-empty VCs in round-robin order from `start`: walk the set bits of in_turn().
+        for (std::uint32_t order = in_turn(port[p].nonempty_vcs, start); order; order &= order - 1) {
+            const int v = turn_member(order, start);
             const InputVc& q = pq[v];
             if (q.head_ready > c) continue;
             eligible |= 1u << p;
             int out = q.out_port, out_vc = q.out_vc;
             if (out_vc < 0) {
-                // A head flit: a free output virtual channel with a credit on its route.
+                // A head flit: the first free output virtual channel with a credit on its route,
+                // round-robin.
                 out = q.head_route;
                 const OutputVc* const po = ovcs + out * V;
                 const int first = port[out].rr_output_vc;
-                for (int j = 0, w = first; j < V; ++j, w = wrap(w + 1, V))
-                    if (!po[w].taken && po[w].credits > 0) {
+                for (std::uint32_t order = in_turn(~port[out].taken_vcs & all_vcs, first); order; order &= order - 1)
+                    if (const int w = turn_member(order, first); po[w].credits > 0) {
                         out_vc = w;
                         break;
                     }
@@ -256,28 +284,27 @@ bool MeshNetwork::allocate(int r, std::uint64_t c, std::vector<Ejection>& ejecte
         Port& op = port[out];
         // Round-robin: the first requesting input at or after the pointer.
         const int start = op.rr_output;
-        const std::uint32_t rotated = (req >> start) | (req << (np - start));
-        const int p = wrap(start + __builtin_ctz(rotated & ((1u << np) - 1u)), np);
+        const int p = turn_member(in_turn(req, start), start);
         granted |= 1u << p;
-        op.rr_output = static_cast<std::uint8_t>(wrap(p + 1, np));
+        op.rr_output = static_cast<std::uint8_t>(p + 1);  // in_turn() wraps it
         const Nomination n = nom[p];
         Port& ip = port[p];
-        ip.rr_input_vc = static_cast<std::uint8_t>(wrap(n.vc + 1, V));
+        ip.rr_input_vc = static_cast<std::uint8_t>(n.vc + 1);
         const int qi = p * V + n.vc;
         InputVc& q = ivcs[qi];
         Flit* const buffer = slots + static_cast<std::size_t>(qi) * static_cast<std::size_t>(B);
-        Flit f = buffer[q.head];
-        q.head = static_cast<std::uint16_t>(wrap(q.head + 1, B));
+        const Flit& f = buffer[q.head];  // stays in its slot until pushed downstream
+        q.head = static_cast<std::uint16_t>(wrap_slot<kB>(q.head + 1, B));
         --router.buffered;
         OutputVc& ovc = ovcs[out * V + n.out_vc];
         if (q.out_vc < 0) {
             q.out_port = n.out;
             q.out_vc = n.out_vc;
-            ovc.taken = 1;
-            op.rr_output_vc = static_cast<std::uint8_t>(wrap(n.out_vc + 1, V));
+            op.taken_vcs = static_cast<std::uint16_t>(op.taken_vcs | 1u << n.out_vc);
+            op.rr_output_vc = static_cast<std::uint8_t>(n.out_vc + 1);
         }
         if (f.flags & kTail) {
-            ovc.taken = 0;
+            op.taken_vcs = static_cast<std::uint16_t>(op.taken_vcs & ~(1u << n.out_vc));
             q.out_port = -1;
             q.out_vc = -1;
         }
@@ -307,11 +334,10 @@ bool MeshNetwork::allocate(int r, std::uint64_t c, std::vector<Ejection>& ejecte
             --ovc.credits;
             ++link_traversals_;
             ++op.link_flits;
-            f.ready = c + pipeline;
-            push_flit<kV>(op.down_router, op.link_to, n.out_vc, f);
+            push_flit<kV, kB>(op.down_router, op.link_to, n.out_vc, f, c + pipeline);
         }
     }
-    for (std::uint32_t stalled = eligible & ~granted; stalled; stalled &= stalled - 1) ++router.stall_cycles;
+    router.stall_cycles += static_cast<std::uint64_t>(count16(eligible & ~granted));
     return granted != 0;
 }
 
@@ -335,15 +361,17 @@ bool MeshNetwork::step(std::uint64_t c, std::vector<Ejection>& ejected) {
         returning_front_ = i;
     }
     bool moved = inject_from_sources(c);
+    // The common virtual channel counts, with the default buffer depth of 4 where it applies.
+    const bool depth4 = B_ == 4;
     switch (V_) {
-        case 1: return visit_routers<1>(c, ejected) || moved;
-        case 2: return visit_routers<2>(c, ejected) || moved;
-        case 4: return visit_routers<4>(c, ejected) || moved;
-        default: return visit_routers<0>(c, ejected) || moved;
+        case 1: return (depth4 ? visit_routers<1, 4>(c, ejected) : visit_routers<1, 0>(c, ejected)) || moved;
+        case 2: return (depth4 ? visit_routers<2, 4>(c, ejected) : visit_routers<2, 0>(c, ejected)) || moved;
+        case 4: return (depth4 ? visit_routers<4, 4>(c, ejected) : visit_routers<4, 0>(c, ejected)) || moved;
+        default: return visit_routers<0, 0>(c, ejected) || moved;
     }
 }
 
-template <int kV>
+template <int kV, int kB>
 bool MeshNetwork::visit_routers(std::uint64_t c, std::vector<Ejection>& ejected) {
     bool moved = false;
     // Routers that receive flits in this cycle are visited from the next one on.
@@ -351,7 +379,7 @@ bool MeshNetwork::visit_routers(std::uint64_t c, std::vector<Ejection>& ejected)
     std::size_t keep = 0;
     for (std::size_t i = 0; i < active_routers_.size(); ++i) {
         const int r = active_routers_[i];
-        if (i < visiting) moved |= allocate<kV>(r, c, ejected);
+        if (i < visiting) moved |= allocate<kV, kB>(r, c, ejected);
         Router& router = routers_[static_cast<std::size_t>(r)];
         if (router.buffered)
             active_routers_[keep++] = r;

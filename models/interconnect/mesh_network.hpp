@@ -97,10 +97,9 @@ private:
         std::int8_t head_route = -1;             // output port of a head flit at the head
     };
     // An output virtual channel: credits for the downstream buffer (returned credits are counted
-    // in at the start of the cycle they arrive in) and whether a packet holds it.
+    // in at the start of the cycle they arrive in). Whether a packet holds it: Port::taken_vcs.
     struct OutputVc {
         std::int32_t credits = 0;
-        std::uint32_t taken = 0;
     };
     // A credit on its way back to output virtual channel `ovc`, usable from cycle `due` on.
     struct ReturningCredit {
@@ -108,13 +107,15 @@ private:
         std::uint32_t ovc;
     };
     // What a router visit needs of one port, input and output side together (one cache line
-    // holds two ports).
+    // holds two ports). A round-robin start may equal the member count, meaning 0 (in_turn()
+    // in the .cpp wraps it; this saves a wrap per grant).
     struct Port {
         std::uint16_t nonempty_vcs = 0;  // input side: bit v = VC v holds flits
         std::uint8_t rr_input_vc = 0;    // input side: round-robin start among its VCs
         std::uint8_t rr_output = 0;      // output side: round-robin start among input ports
         std::uint8_t rr_output_vc = 0;   // output side: round-robin start for free output VCs
         std::uint8_t down_port = 0;      // output side: port number of link_to at down_router
+        std::uint16_t taken_vcs = 0;     // output side: bit v = output VC v held by a packet
         std::int32_t credit_to = -1;     // input side: upstream global output port, -1: local
         std::int32_t link_to = -1;       // output side: downstream global input port, -1: none
         std::int32_t down_router = -1;   // output side: router of link_to
@@ -153,14 +154,15 @@ private:
     const InputVc& ivc(int global_port, int vc) const { return input_vcs_[static_cast<std::size_t>(global_port * V_ + vc)]; }
     int route(int r, const Flit& f) const;
     // kV: the number of virtual channels when known at compile time (the common counts are
-    // instantiated so that indexing and round-robin arithmetic fold), 0: V_.
-    template <int kV>
-    void push_flit(int r, int global_port, int vc, const Flit& f);
+    // instantiated so that indexing and round-robin arithmetic fold), 0: V_. kB: likewise the
+    // buffer depth (a power of two: slot arithmetic becomes a mask), 0: B_.
+    template <int kV, int kB>
+    void push_flit(int r, int global_port, int vc, const Flit& f, std::uint64_t ready);
     void build();
     bool inject_from_sources(std::uint64_t c);
-    template <int kV>
+    template <int kV, int kB>
     bool allocate(int r, std::uint64_t c, std::vector<Ejection>& ejected);
-    template <int kV>
+    template <int kV, int kB>
     bool visit_routers(std::uint64_t c, std::vector<Ejection>& ejected);
 
     MeshParams params_;
