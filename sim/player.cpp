@@ -301,8 +301,7 @@ StreamPlayer::Outcome StreamPlayer::execute(const Op& op, std::uint64_t now) {
         case OpCode::Send: {
             Buffer& b = buf(op.buf);
             NetworkInterface& port = ni();
-            std::uint64_t start = std::max(b.ready, port.free_at);
-            if (start > now) return until(start);
+            if (b.ready > now) return until(b.ready);
             const int dst = endpoint_id(op.peer);
             if (op.peer != kHostEndpoint && op.peer >= run_.chip->core_count())
                 fail(op, "core " + std::to_string(op.peer) + " does not exist: the chip has " +
@@ -314,7 +313,7 @@ StreamPlayer::Outcome StreamPlayer::execute(const Op& op, std::uint64_t now) {
             m.tag = op.tag;
             m.payload = b.data;
             m.bits = b.data.size() * run_.chip->word_bits();
-            port.free_at = run_.chip->interconnect().inject(std::move(m), now);
+            run_.chip->interconnect().inject(std::move(m), now);
             return done(now);
         }
         case OpCode::Recv: {

@@ -223,8 +223,6 @@ private:
                 m.src = g.src;
                 m.dst = g.dst;
                 m.bits = message_bits_;
-                // inject() returns when the interface takes the next message; a Bernoulli source does not
-                // wait for it: its queue is unbounded.
                 net_.inject(std::move(m), now);
             }
             if (!generator_.done()) next_trigger(static_cast<double>(generator_.next_cycle() - now) * cycle_);

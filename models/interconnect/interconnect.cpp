@@ -93,7 +93,7 @@ std::uint64_t Interconnect::now_cycle() const {
     return sc_core::sc_time_stamp().value() / geometry_.cycle.value();
 }
 
-std::uint64_t Interconnect::inject(Message m, std::uint64_t now) {
+void Interconnect::inject(Message m, std::uint64_t now) {
     AIMC_ASSERT(endpoints_.count(m.src) && endpoints_.count(m.dst), "message between unattached endpoints");
     const std::uint64_t f = flits(m.bits);
     AIMC_ASSERT(f <= UINT32_MAX, "message of more than 2^32 flits");
@@ -115,7 +115,6 @@ std::uint64_t Interconnect::inject(Message m, std::uint64_t now) {
     const std::uint64_t ready = now + ni_latency_;
     enqueue(id, p, ready);
     wake_.notify(static_cast<double>(ready - now) * geometry_.cycle);
-    return now;
 }
 
 void Interconnect::ejected(std::uint32_t id, std::uint64_t tail_cycle) {

@@ -35,15 +35,14 @@ struct Message {
     bool measured = true;  // counts towards latency and throughput statistics
 };
 
-// A core's or the host port's attachment to the network: where it sits, when its injection
-// port is free, and the messages that have arrived for it (matched by source and tag).
+// A core's or the host port's attachment to the network: where it sits and the messages that
+// have arrived for it (matched by source and tag).
 class NetworkInterface {
 public:
     NetworkInterface(int id, int x, int y) : id_(id), x_(x), y_(y) {}
     int id() const { return id_; }
     int x() const { return x_; }
     int y() const { return y_; }
-    std::uint64_t free_at = 0;  // first cycle the sender can hand over its next message
 
     // Called by the interconnect; arrival_cycle may lie in the future (the receiver sleeps
     // until then). Wakes any stream waiting for a message.
@@ -120,9 +119,9 @@ public:
 
     void attach(NetworkInterface& ni);
     // The sender hands a message to its network interface at cycle `now`; the interface queues
-    // it and the network carries it from now + ni_latency. Returns the first cycle at which the
-    // sender may hand over its next message.
-    std::uint64_t inject(Message m, std::uint64_t now);
+    // it (an unbounded source queue, so the sender may hand over the next one at once) and the
+    // network carries it from now + ni_latency.
+    void inject(Message m, std::uint64_t now);
     // Only messages injected in [begin, end) count towards latency and throughput statistics.
     void set_measurement_window(std::uint64_t begin, std::uint64_t end) { stats_.set_window(begin, end); }
     // Synthetic traffic: delivered messages are counted and dropped instead of queued at the
@@ -147,7 +146,6 @@ public:
     void rethrow_failure() const;
     void check_conservation() const;
     std::uint64_t ni_latency() const { return ni_latency_; }
-    std::uint64_t cycles_simulated() const { return cycles_simulated_; }
 
 protected:
     struct Packet {
