@@ -9,11 +9,15 @@
 #include <iostream>
 #include <limits>
 #include <map>
+#include <functional>
 #include <optional>
+#include <sstream>
+#include <thread>
 
 #include "models/chip/chip.hpp"
 #include "sim/config.hpp"
 #include "sim/errors.hpp"
+#include "sim/functional.hpp"
 #include "sim/npy.hpp"
 #include "sim/probe.hpp"
 #include "sim/registry.hpp"
@@ -45,7 +49,11 @@ Options of run (validate and trace take --chip and --set):
   --out FILE           write the JSON report there (default: no file)
   --seed N             seed of all random streams (default: run.seed of the config)
   --samples N          samples to run (default: the workload's samples)
-  --t-inference T      time since programming, e.g. 1h, "1 d" (default: run.t_inference)
+  --t-inference T      time since programming, e.g. 1h, "1 d" (default: run.t_inference); with
+                       --mode functional a list: 0,1h,1d,1y
+  --mode MODE          timed (default): latency, energy and accuracy; functional: accuracy only,
+                       the same numerics without the timing model, fast enough for whole test sets
+  --seeds N            functional mode: run seeds SEED..SEED+N-1, report mean and std (default 1)
   --threads N          threads for the numerics (default: all); results do not depend on it
   --set KEY=VALUE      override one config value, e.g. --set core.adc.bits=6 (repeatable); keys
                        traffic.* override the workload's traffic section, e.g. --set traffic.rate=0.3
@@ -56,6 +64,8 @@ Examples:
   aimcsim validate --chip configs/hermes.yaml
   aimcsim run --chip configs/hermes.yaml --workload workloads/synthetic/peak --out r.json
   aimcsim run --chip configs/tiny.yaml --workload workloads/tiny-mlp --set core.adc.bits=4
+  aimcsim run --chip configs/hermes.yaml --workload workloads/fmnist-mlp --mode functional \
+              --t-inference 0,1h,1d,1y --seeds 5
   aimcsim run --chip configs/hermes.yaml --workload workloads/synthetic/uniform-random --set traffic.rate=0.3
   aimcsim describe cco-adc
   aimcsim probe weights --chip configs/aihwkit-pcm.yaml --weights W.npy --t-inference 1d --out E.npy
@@ -78,7 +88,8 @@ Args parse_args(const std::vector<std::string>& a) {
     if (a.empty()) throw UsageError("no command given");
     out.command = a[0];
     static const std::vector<std::string> with_value = {"--chip",    "--workload",    "--out",    "--seed",
-                                                        "--samples", "--t-inference", "--weights", "--inputs", "--threads"};
+                                                        "--samples", "--t-inference", "--weights", "--inputs", "--threads",
+                                                        "--mode",    "--seeds"};
     for (std::size_t i = 1; i < a.size(); ++i) {
         const std::string& s = a[i];
         std::string key = s, value;
@@ -285,12 +296,28 @@ std::uint64_t parse_count(const std::string& flag, const std::string& v, long lo
 }
 
 // Checked against the declaration of run.t_inference, so the flag has the config key's range.
-double parse_time_flag(const Args& a) {
+double parse_time(const std::string& text) {
     const ParamDecl* decl = Catalog::instance().find("run", "run")->param("t_inference");
     std::string why;
-    auto v = parse_param(*decl, a.values.at("--t-inference"), &why);
+    // A bare 0 is unambiguous: no drift.
+    auto v = parse_param(*decl, text == "0" ? "0 s" : text, &why);
     if (!v) throw UsageError("--t-inference: " + why);
     return v->real;
+}
+
+double parse_time_flag(const Args& a) { return parse_time(a.values.at("--t-inference")); }
+
+// --t-inference 0,1h,1d: a comma-separated list of times.
+std::vector<DriftTime> parse_time_list(const std::string& text) {
+    std::vector<DriftTime> times;
+    std::stringstream ss(text);
+    std::string item;
+    while (std::getline(ss, item, ',')) {
+        if (item.empty()) throw UsageError("--t-inference: empty time in the list '" + text + "'");
+        times.push_back({item, parse_time(item)});
+    }
+    if (times.empty() || text.back() == ',') throw UsageError("--t-inference: empty time in the list '" + text + "'");
+    return times;
 }
 
 int cmd_probe(const Args& a) {
@@ -391,20 +418,9 @@ void print_summary(const nlohmann::ordered_json& r, const std::string& out) {
     if (!out.empty()) std::cout << fmt::format("  {:<12} {}\n", "report", out);
 }
 
-int cmd_run(const Args& a) {
-    only(a, {"--chip", "--workload", "--out", "--seed", "--samples", "--t-inference", "--threads"}, true, 0);
-    const std::string chip_file = require(a, "--chip");
-    const std::string workload_path = require(a, "--workload");
-    RunOptions opt;
-    if (a.values.count("--seed")) opt.seed = parse_count("--seed", a.values.at("--seed"), 0, std::numeric_limits<long long>::max());
-    if (a.values.count("--samples")) opt.samples = parse_count("--samples", a.values.at("--samples"), 1, 100'000'000);
-    if (a.values.count("--threads"))
-        opt.threads = static_cast<unsigned>(parse_count("--threads", a.values.at("--threads"), 1, 1024));
-    if (a.values.count("--t-inference")) opt.t_inference_s = parse_time_flag(a);
-    std::string out = a.values.count("--out") ? a.values.at("--out") : "";
-    const auto [cfg, wl] = load_chip_and_workload(chip_file, workload_path, a.sets);
-    if (wl.traffic && opt.samples)
-        throw UsageError("--samples: a traffic workload has no samples; its length is traffic.warmup + traffic.duration");
+// Runs `produce` and writes its report to `out` (when given) and the summary to stdout.
+int write_report(const std::string& out, bool quiet, const std::function<nlohmann::ordered_json()>& produce,
+                 void (*summary)(const nlohmann::ordered_json&, const std::string&)) {
     // The report goes to a temporary file renamed into place, so that a failed run leaves an
     // earlier report untouched; it is opened first, so that an unwritable place fails early.
     const std::string partial = out + ".partial";
@@ -415,7 +431,7 @@ int cmd_run(const Args& a) {
     }
     nlohmann::ordered_json report;
     try {
-        report = simulate(cfg, wl, opt);
+        report = produce();
     } catch (...) {
         if (!out.empty()) std::remove(partial.c_str());
         throw;
@@ -429,8 +445,74 @@ int cmd_run(const Args& a) {
             throw InputError(out + ": writing the report failed");
         }
     }
-    if (!a.quiet) print_summary(report, out);
+    if (!quiet) summary(report, out);
     return 0;
+}
+
+
+void print_functional_summary(const nlohmann::ordered_json& r, const std::string& out) {
+    const auto& acc = r["accuracy"];
+    const auto seed = r["seed"].get<std::uint64_t>();
+    const auto seeds = r["seeds"].get<unsigned>();
+    std::cout << fmt::format("aimcsim {} functional: chip {}, workload {}, {} samples, seed{} {}\n",
+                             r["tool"]["version"].get<std::string>(), r["chip"]["name"].get<std::string>(),
+                             r["workload"]["name"].get<std::string>(), acc["samples"].get<std::size_t>(),
+                             seeds > 1 ? "s" : "",
+                             seeds > 1 ? fmt::format("{}..{}", seed, seed + seeds - 1) : std::to_string(seed));
+    std::cout << fmt::format("  {:<14} top-1 {:.2f}%\n", "float reference", 100 * acc["reference_top1"].get<double>());
+    std::cout << fmt::format("  {:<14} {:<22} {}\n", "t_inference", "top-1 compensated", "top-1 uncompensated");
+    for (const auto& p : acc["points"]) {
+        auto cell = [](const nlohmann::ordered_json& c) {
+            return fmt::format("{:.2f} ± {:.2f} %", 100 * c["top1_mean"].get<double>(), 100 * c["top1_std"].get<double>());
+        };
+        std::cout << fmt::format("  {:<14} {:<22} {}\n", p["t_inference"].get<std::string>(), cell(p["compensated"]),
+                                 cell(p["uncompensated"]));
+    }
+    std::cout << fmt::format("  {:<14} {:.3f} s wall\n", "simulation", r["sim"]["wall_s"].get<double>());
+    if (!out.empty()) std::cout << fmt::format("  {:<14} {}\n", "report", out);
+}
+
+int cmd_run(const Args& a) {
+    only(a, {"--chip", "--workload", "--out", "--seed", "--samples", "--t-inference", "--threads", "--mode", "--seeds"},
+         true, 0);
+    const std::string chip_file = require(a, "--chip");
+    const std::string workload_path = require(a, "--workload");
+    const std::string mode = a.values.count("--mode") ? a.values.at("--mode") : "timed";
+    if (mode != "timed" && mode != "functional")
+        throw UsageError("--mode: expected timed or functional, got '" + mode + "'");
+    const bool functional = mode == "functional";
+    if (!functional && a.values.count("--seeds")) throw UsageError("--seeds needs --mode functional");
+    RunOptions opt;
+    if (a.values.count("--seed")) opt.seed = parse_count("--seed", a.values.at("--seed"), 0, std::numeric_limits<long long>::max());
+    if (a.values.count("--samples")) opt.samples = parse_count("--samples", a.values.at("--samples"), 1, 100'000'000);
+    if (a.values.count("--threads"))
+        opt.threads = static_cast<unsigned>(parse_count("--threads", a.values.at("--threads"), 1, 1024));
+    std::vector<DriftTime> times;
+    if (a.values.count("--t-inference")) {
+        times = parse_time_list(a.values.at("--t-inference"));
+        if (times.size() > 1 && !functional)
+            throw UsageError("--t-inference: a list of times needs --mode functional; a timed run has one");
+        opt.t_inference_s = times[0].seconds;
+    }
+    std::string out = a.values.count("--out") ? a.values.at("--out") : "";
+    const auto [cfg, wl] = load_chip_and_workload(chip_file, workload_path, a.sets);
+    if (wl.traffic && opt.samples)
+        throw UsageError("--samples: a traffic workload has no samples; its length is traffic.warmup + traffic.duration");
+    if (functional && wl.traffic) throw UsageError("--mode functional: a traffic workload has no values to compute");
+    if (functional) {
+        FunctionalOptions f;
+        f.seed = opt.seed ? *opt.seed : static_cast<std::uint64_t>(cfg.at("run").integer("seed"));
+        if (a.values.count("--seeds")) f.seeds = static_cast<unsigned>(parse_count("--seeds", a.values.at("--seeds"), 1, 1000));
+        if (times.empty()) {
+            const double t = cfg.at("run").real("t_inference");
+            times.push_back({format_quantity(t, Dimension::Time), t});
+        }
+        f.times = times;
+        f.samples = opt.samples ? *opt.samples : wl.default_samples;
+        f.threads = opt.threads ? opt.threads : std::max(1u, std::thread::hardware_concurrency());
+        return write_report(out, a.quiet, [&] { return run_functional(cfg, wl, f); }, print_functional_summary);
+    }
+    return write_report(out, a.quiet, [&] { return simulate(cfg, wl, opt); }, print_summary);
 }
 
 }  // namespace

@@ -1,85 +1,11 @@
 #include "sim/player.hpp"
 
 #include <algorithm>
-#include <atomic>
-#include <thread>
 
-#include "models/common/random.hpp"
+#include "sim/dataflow.hpp"
 #include "sim/errors.hpp"
 
 namespace aimc {
-
-namespace {
-
-std::string range_text(const Range& r) { return std::to_string(r.begin) + ":" + std::to_string(r.end); }
-
-// The weight tile a `program` operation writes on `core`.
-WeightTile program_tile(const Op& op, const RunState& run, const AimcCore& core) {
-    const auto fail = [&](const std::string& msg) {
-        throw InputError(run.trace->where(op.line) + ": program: " + msg);
-    };
-    WeightTile tile;
-    const Crossbar& xb = core.crossbar();
-    const auto fits = [&](std::size_t rows, std::size_t cols) {
-        if (rows > xb.rows() || cols > xb.cols())
-            fail("a " + std::to_string(rows) + "x" + std::to_string(cols) + " tile does not fit the " +
-                 std::to_string(xb.rows()) + "x" + std::to_string(xb.cols()) + " crossbar");
-        if (rows == 0 || cols == 0) fail("an empty tile");
-    };
-    if (op.file == "random") {
-        fits(op.rows.size(), op.cols.size());
-        tile.rows = op.rows.size();
-        tile.cols = op.cols.size();
-        const CounterRng rng(run.seed, static_cast<std::uint64_t>(core.index()), RandomPurpose::RandomWeights);
-        tile.w.resize(tile.rows * tile.cols);
-        for (std::size_t i = 0; i < tile.w.size(); ++i) tile.w[i] = static_cast<float>(rng.symmetric(op.seed, i));
-    } else {
-        const NpyArray& m = run.files.at(op.file);
-        const Range rows = op.rows.set ? op.rows : Range{0, m.shape[0], true};
-        const Range cols = op.cols.set ? op.cols : Range{0, m.shape[1], true};
-        if (rows.end > m.shape[0] || cols.end > m.shape[1])
-            fail("rows " + range_text(rows) + ", cols " + range_text(cols) + " lie outside the " +
-                 std::to_string(m.shape[0]) + "x" + std::to_string(m.shape[1]) + " matrix in " + op.file);
-        fits(rows.size(), cols.size());
-        tile.rows = rows.size();
-        tile.cols = cols.size();
-        tile.w.resize(tile.rows * tile.cols);
-        for (std::size_t r = 0; r < tile.rows; ++r)
-            for (std::size_t c = 0; c < tile.cols; ++c)
-                tile.w[r * tile.cols + c] = static_cast<float>(m.data[(rows.begin + r) * m.shape[1] + cols.begin + c]);
-    }
-    return tile;
-}
-
-}  // namespace
-
-void program_weights(RunState& run, unsigned threads) {
-    // Each core programs its own tiles in trace order; cores are independent (their random streams
-    // are keyed by core), so they run on any number of threads with the same result.
-    std::vector<std::vector<const Op*>> ops(static_cast<std::size_t>(run.chip->core_count()));
-    for (const auto& s : run.trace->streams)
-        if (s.endpoint != kHostEndpoint)
-            for (const auto& op : s.setup)
-                if (op.code == OpCode::Program) ops[static_cast<std::size_t>(s.endpoint)].push_back(&op);
-    std::vector<std::exception_ptr> errors(ops.size());
-    std::atomic<std::size_t> next{0};
-    auto worker = [&] {
-        for (std::size_t c = next++; c < ops.size(); c = next++) {
-            try {
-                AimcCore& core = run.chip->core(static_cast<int>(c));
-                for (const Op* op : ops[c]) core.program(program_tile(*op, run, core));
-            } catch (...) {
-                errors[c] = std::current_exception();
-            }
-        }
-    };
-    std::vector<std::thread> pool;
-    for (unsigned t = 1; t < std::max(1u, threads); ++t) pool.emplace_back(worker);
-    worker();
-    for (auto& t : pool) t.join();
-    for (const auto& e : errors)
-        if (e) std::rethrow_exception(e);  // the lowest core's error, whatever the thread count
-}
 
 StreamPlayer::StreamPlayer(sc_core::sc_module_name name, const StreamTrace& stream, RunState& run)
     : sc_core::sc_module(name), stream_(stream), run_(run), buffers_(stream.buffers.size()) {
@@ -117,10 +43,6 @@ std::string StreamPlayer::position() const {
     std::string s = who + " at " + run_.trace->where(op.line) + " (" + opcode_name(op.code) + ")";
     if (!in_setup_) s += ", sample " + std::to_string(sample_);
     return s;
-}
-
-void StreamPlayer::fail(const Op& op, const std::string& msg) const {
-    throw InputError(run_.trace->where(op.line) + ": " + opcode_name(op.code) + ": " + msg);
 }
 
 void StreamPlayer::step() {
@@ -180,157 +102,14 @@ void StreamPlayer::step() {
     }
 }
 
+// Timing only: the values were computed by the dataflow before the run (sim/dataflow.hpp), which
+// also checked every operation's operands; buffers here carry their length and ready cycle.
 StreamPlayer::Outcome StreamPlayer::execute(const Op& op, std::uint64_t now) {
     const std::uint64_t word_bytes = (run_.chip->word_bits() + 7) / 8;
     switch (op.code) {
         case OpCode::Program:
-            // Weights are programmed before inference, all cores at once (program_weights()).
+            // Weights are programmed before inference, all cores at once (program_cores()).
             return done(now);
-        case OpCode::Fill: {
-            Buffer& b = buf(op.buf);
-            b.data.resize(op.len);
-            const CounterRng rng(run_.seed, static_cast<std::uint64_t>(endpoint_id(stream_.endpoint)),
-                                 RandomPurpose::FillData);
-            for (std::size_t i = 0; i < op.len; ++i)
-                b.data[i] = op.has_value ? static_cast<float>(op.value) : static_cast<float>(rng.symmetric(op.seed, i));
-            b.ready = now;
-            return done(now);
-        }
-        case OpCode::Input: {
-            const Workload& w = *run_.workload;
-            if (!w.inputs) fail(op, "the workload has no data.inputs");
-            HostPort& host = run_.chip->host();
-            if (run_.host_collects && sample_ >= host.samples_done + host.samples_in_flight()) return on(host.sample_done);
-            if (host.port_free() > now) return until(host.port_free());
-            const std::size_t f = w.input_features();
-            Range cols = op.cols.set ? op.cols : Range{0, f, true};
-            if (cols.end > f) fail(op, "cols " + std::to_string(cols.begin) + ":" + std::to_string(cols.end) +
-                                           " exceed the " + std::to_string(f) + " input features");
-            const std::size_t row = sample_ % w.inputs->shape[0];
-            Buffer& b = buf(op.buf);
-            b.data.resize(cols.size());
-            for (std::size_t i = 0; i < cols.size(); ++i) b.data[i] = static_cast<float>(w.inputs->data[row * f + cols.begin + i]);
-            b.ready = host.transfer(cols.size() * word_bytes, now);
-            return done(b.ready);
-        }
-        case OpCode::Output: {
-            Buffer& b = buf(op.buf);
-            HostPort& host = run_.chip->host();
-            std::uint64_t start = std::max(b.ready, host.port_free());
-            if (start > now) return until(start);
-            auto& out = run_.outputs[sample_];
-            out.insert(out.end(), b.data.begin(), b.data.end());
-            return done(host.transfer(b.data.size() * word_bytes, now));
-        }
-        case OpCode::Mvm: {
-            Buffer& in = buf(op.in);
-            const auto load_free =
-                core_->mvm_load_free(buf(op.in).in_output_buffer || buf(op.out).in_output_buffer);
-            if (!load_free) return on(core_->output_released);
-            std::uint64_t start = std::max(in.ready, *load_free);
-            if (start > now) return until(start);
-            const std::size_t rows = core_->crossbar().tile_rows();
-            if (rows == 0) fail(op, "no weights programmed on core " + std::to_string(core_->index()));
-            if (in.data.size() != rows)
-                fail(op, "in=" + name_of(op.in) + " has " + std::to_string(in.data.size()) +
-                             " elements but the programmed tile has " + std::to_string(rows) + " rows");
-            read(op.in, now);
-            Buffer& out = read(op.out, now);  // an unread result it overwrites leaves the buffer
-            out.ready = core_->mvm(in.data, out.data, now);
-            out.in_output_buffer = true;
-            return done(out.ready);
-        }
-        case OpCode::Nmpu: {
-            // Scheduled ahead without sleeping: the digital unit is local to the core, so its start
-            // (operands ready, unit free) is known now and nothing else can change it.
-            Buffer& in = buf(op.in);
-            std::uint64_t start = std::max({now, in.ready, core_->digital_free()});
-            const std::size_t n = in.data.size();
-            DigitalOp d;
-            auto operand = [&](int id, const char* key) -> const float* {
-                if (id < 0) return nullptr;
-                start = std::max(start, buf(id).ready);
-                if (buf(id).data.size() != n)
-                    fail(op, std::string(key) + "=" + name_of(id) + " has " + std::to_string(buf(id).data.size()) +
-                                 " elements, in=" + name_of(op.in) + " has " + std::to_string(n));
-                return buf(id).data.data();
-            };
-            d.add = operand(op.add, "add");
-            d.residual = operand(op.residual, "residual");
-            // Per-column values: the slice cols=A:B of each file, one value per element.
-            std::vector<float> bias, scale, offset;
-            auto per_column = [&](const std::string& file, const char* key, std::vector<float>& v) -> const float* {
-                if (file.empty()) return nullptr;
-                const NpyArray& a = run_.files.at(file);
-                const Range cols = op.cols.set ? op.cols : Range{0, a.size(), true};
-                if (cols.end > a.size())
-                    fail(op, "cols " + range_text(cols) + " exceed the " + std::to_string(a.size()) + " values in " + file);
-                if (cols.size() != n)
-                    fail(op, std::string("the ") + key + " slice has " + std::to_string(cols.size()) + " values, in=" +
-                                 name_of(op.in) + " has " + std::to_string(n));
-                v.resize(n);
-                for (std::size_t i = 0; i < n; ++i) v[i] = static_cast<float>(a.data[cols.begin + i]);
-                return v.data();
-            };
-            d.bias = per_column(op.file, "bias", bias);
-            d.scale = per_column(op.scale_file, "scale", scale);
-            d.offset = per_column(op.offset_file, "offset", offset);
-            d.activation = op.activation == "relu"    ? Activation::Relu
-                           : op.activation == "clip"  ? Activation::Clipped
-                           : op.activation == "leaky" ? Activation::Leaky
-                                                      : Activation::None;
-            d.activation_param = static_cast<float>(op.activation_param);
-            d.pooling = op.pooling == "max" ? Pooling::Max : op.pooling == "avg" ? Pooling::Average : Pooling::None;
-            d.pool_window = op.pool_window;
-            if (n % op.pool_window != 0)
-                fail(op, "pool window " + std::to_string(op.pool_window) + " does not divide the " + std::to_string(n) +
-                             " elements of in=" + name_of(op.in));
-            read(op.in, start);
-            if (op.add >= 0) read(op.add, start);
-            if (op.residual >= 0) read(op.residual, start);
-            Buffer& out = read(op.out, start);
-            std::vector<float> result;
-            try {
-                out.ready = core_->nmpu(d, in.data, result, start);
-            } catch (const InputError& e) {
-                fail(op, e.what());
-            }
-            out.data = std::move(result);
-            return done(out.ready);
-        }
-        case OpCode::Send: {
-            Buffer& b = buf(op.buf);
-            NetworkInterface& port = ni();
-            if (b.ready > now) return until(b.ready);
-            const int dst = endpoint_id(op.peer);
-            if (op.peer != kHostEndpoint && op.peer >= run_.chip->core_count())
-                fail(op, "core " + std::to_string(op.peer) + " does not exist: the chip has " +
-                             std::to_string(run_.chip->core_count()) + " cores");
-            if (core_) read(op.buf, now);
-            Message m;
-            m.src = port.id();
-            m.dst = dst;
-            m.tag = op.tag;
-            m.payload = b.data;
-            m.bits = b.data.size() * run_.chip->word_bits();
-            run_.chip->interconnect().inject(std::move(m), now);
-            return done(now);
-        }
-        case OpCode::Recv: {
-            const int src = endpoint_id(op.peer);
-            if (op.peer != kHostEndpoint && op.peer >= run_.chip->core_count())
-                fail(op, "core " + std::to_string(op.peer) + " does not exist: the chip has " +
-                             std::to_string(run_.chip->core_count()) + " cores");
-            NetworkInterface& port = ni();
-            Message* m = port.peek(src, op.tag);
-            if (!m) return on(port.arrived);
-            if (m->arrival_cycle > now) return until(m->arrival_cycle);
-            Message got = port.pop(src, op.tag);
-            Buffer& b = buf(op.buf);
-            b.data = std::move(got.payload);
-            b.ready = got.arrival_cycle;
-            return done(got.arrival_cycle);
-        }
         case OpCode::Barrier: {
             BarrierState& bs = run_.barriers[static_cast<std::size_t>(op.barrier)];
             if (!barrier_waiting_) {
@@ -340,6 +119,97 @@ StreamPlayer::Outcome StreamPlayer::execute(const Op& op, std::uint64_t now) {
             if (bs.arrived[*barrier_waiting_] < bs.participants) return on(bs.released);
             barrier_waiting_.reset();
             return done(now);
+        }
+        case OpCode::Fill: {
+            Buffer& b = buf(op.buf);
+            b.len = op.len;
+            b.ready = now;
+            return done(now);
+        }
+        case OpCode::Input: {
+            HostPort& host = run_.chip->host();
+            if (run_.host_collects && sample_ >= host.samples_done + host.samples_in_flight()) return on(host.sample_done);
+            if (host.port_free() > now) return until(host.port_free());
+            Buffer& b = buf(op.buf);
+            b.len = op.cols.set ? op.cols.size() : run_.workload->input_features();
+            b.ready = host.transfer(b.len * word_bytes, now);
+            return done(b.ready);
+        }
+        case OpCode::Output: {
+            Buffer& b = buf(op.buf);
+            HostPort& host = run_.chip->host();
+            std::uint64_t start = std::max(b.ready, host.port_free());
+            if (start > now) return until(start);
+            return done(host.transfer(b.len * word_bytes, now));
+        }
+        case OpCode::Mvm: {
+            Buffer& in = buf(op.in);
+            const auto load_free = core_->mvm_load_free(in.in_output_buffer || buf(op.out).in_output_buffer);
+            if (!load_free) return on(core_->output_released);
+            std::uint64_t start = std::max(in.ready, *load_free);
+            if (start > now) return until(start);
+            read(op.in, now);
+            Buffer& out = read(op.out, now);  // an unread result it overwrites leaves the buffer
+            out.len = mvm_output_elements(op, core_->crossbar().tile_cols());
+            out.ready = core_->mvm(op.patches.positions(), now);
+            out.in_output_buffer = true;
+            return done(out.ready);
+        }
+        case OpCode::Nmpu: {
+            // Scheduled ahead without sleeping: the digital unit is local to the core, so its start
+            // (operands ready, unit free) is known now and nothing else can change it.
+            Buffer& in = buf(op.in);
+            std::uint64_t start = std::max({now, in.ready, core_->digital_free()});
+            for (int id : {op.add, op.residual})
+                if (id >= 0) start = std::max(start, buf(id).ready);
+            const DigitalOp d = digital_op_shape(op);
+            const std::size_t n = in.len;
+            read(op.in, start);
+            if (op.add >= 0) read(op.add, start);
+            if (op.residual >= 0) read(op.residual, start);
+            Buffer& out = read(op.out, start);
+            out.ready = core_->nmpu(d, n, start);
+            out.len = d.output_size(n);
+            return done(out.ready);
+        }
+        case OpCode::Concat: {
+            // An address remap in the stream's buffer memory: free, ready with its last part.
+            std::uint64_t ready = now;
+            std::size_t len = 0;
+            for (int id : op.ins) {
+                ready = std::max(ready, buf(id).ready);
+                len += buf(id).len;
+            }
+            for (int id : op.ins) read(id, ready);
+            Buffer& out = read(op.out, ready);
+            out.len = len;
+            out.ready = ready;
+            return done(ready);
+        }
+        case OpCode::Send: {
+            Buffer& b = buf(op.buf);
+            if (b.ready > now) return until(b.ready);
+            if (core_) read(op.buf, now);
+            Message m;
+            m.src = ni().id();
+            m.dst = endpoint_id(op.peer);
+            m.tag = op.tag;
+            m.elements = b.len;
+            m.bits = b.len * run_.chip->word_bits();
+            run_.chip->interconnect().inject(std::move(m), now);
+            return done(now);
+        }
+        case OpCode::Recv: {
+            NetworkInterface& port = ni();
+            const int src = endpoint_id(op.peer);
+            Message* m = port.peek(src, op.tag);
+            if (!m) return on(port.arrived);
+            if (m->arrival_cycle > now) return until(m->arrival_cycle);
+            Message got = port.pop(src, op.tag);
+            Buffer& b = buf(op.buf);
+            b.len = got.elements;
+            b.ready = got.arrival_cycle;
+            return done(got.arrival_cycle);
         }
     }
     return done(now);

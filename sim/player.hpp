@@ -33,9 +33,8 @@ struct RunState {
     Chip* chip = nullptr;
     std::uint64_t seed = 1;
     std::size_t samples = 1;
-    std::map<std::string, NpyArray> files;  // weight and bias files by path, loaded once
     std::vector<BarrierState> barriers;
-    std::vector<std::vector<float>> outputs;  // per sample: the host's output vectors, concatenated
+    std::vector<std::vector<float>> outputs;  // per sample: the host's outputs, from the dataflow
     std::vector<std::uint64_t> sample_start, sample_end;  // cycles, over all streams
     std::uint64_t events = 0;                             // process activations
     std::uint64_t end_cycle = 0;
@@ -46,9 +45,6 @@ struct RunState {
     // after sc_start returns (SystemC would otherwise turn it into its own report).
     std::exception_ptr error;
 };
-
-// Runs every core's `program` operations before inference, on up to `threads` threads.
-void program_weights(RunState& run, unsigned threads);
 
 class StreamPlayer : public sc_core::sc_module {
 public:
@@ -61,7 +57,7 @@ public:
 
 private:
     struct Buffer {
-        std::vector<float> data;
+        std::size_t len = 0;  // elements (the values are the dataflow's)
         std::uint64_t ready = 0;
         bool in_output_buffer = false;  // an MVM result not read yet: it holds an output-buffer slot
     };
@@ -78,14 +74,12 @@ private:
     Outcome until(std::uint64_t cycle) const { return {Wait::Until, cycle, nullptr, 0}; }
     Outcome on(const sc_core::sc_event& e) const { return {Wait::Event, 0, &e, 0}; }
     Outcome done(std::uint64_t cycle) const { return {Wait::None, 0, nullptr, cycle}; }
-    [[noreturn]] void fail(const Op& op, const std::string& msg) const;
     std::uint64_t now_cycle() const;
     Buffer& buf(int id) { return buffers_[static_cast<std::size_t>(id)]; }
     // The first read of an MVM result (at `cycle`) frees its slot in the core's output buffer.
     Buffer& read(int id, std::uint64_t cycle);
     NetworkInterface& ni();
     int endpoint_id(int trace_endpoint) const;
-    const std::string& name_of(int buffer) const { return stream_.buffers[static_cast<std::size_t>(buffer)]; }
 
     const StreamTrace& stream_;
     RunState& run_;

@@ -7,7 +7,9 @@
 #include <limits>
 
 #include "models/chip/chip.hpp"
+#include "sim/dataflow.hpp"
 #include "sim/errors.hpp"
+#include "sim/functional.hpp"
 #include "sim/player.hpp"
 #include "sim/registry.hpp"
 #include "sim/traffic.hpp"
@@ -25,23 +27,6 @@ const bool run_kind_registered = [] {
                              "time between weight programming and inference (device drift)")}});
     return true;
 }();
-
-void load_files(RunState& run, const Trace& trace) {
-    for (const auto& s : trace.streams)
-        for (const auto* ops : {&s.setup, &s.per_sample})
-            for (const auto& op : *ops)
-                for (const std::string* file : {&op.file, &op.scale_file, &op.offset_file}) {
-                    if (file->empty() || *file == "random" || run.files.count(*file)) continue;
-                    try {
-                        NpyArray a = read_npy(*file);
-                        if (op.code == OpCode::Program && a.shape.size() != 2)
-                            throw InputError(*file + ": expected a 2-D (inputs, outputs) matrix");
-                        run.files.emplace(*file, std::move(a));
-                    } catch (const InputError& e) {
-                        throw InputError(trace.where(op.line) + ": " + opcode_name(op.code) + ": " + e.what());
-                    }
-                }
-}
 
 double ns(std::uint64_t cycles, double clock_hz) { return static_cast<double>(cycles) * 1e9 / clock_hz; }
 
@@ -103,7 +88,7 @@ nlohmann::ordered_json simulate(const ChipConfig& cfg, const Workload& workload,
     run.seed = opt.seed ? *opt.seed : static_cast<std::uint64_t>(cfg.at("run").integer("seed"));
     run.samples = opt.samples ? *opt.samples : workload.default_samples;
     const double t_inference = opt.t_inference_s ? *opt.t_inference_s : cfg.at("run").real("t_inference");
-    load_files(run, workload.trace);
+    const FileTable files = load_trace_files(workload.trace, workload);
     if (workload.inputs && run.samples > workload.inputs->shape[0])
         spdlog::warn("{} samples requested but the data set has {}; inputs repeat from the start",
                      run.samples, workload.inputs->shape[0]);
@@ -133,7 +118,6 @@ nlohmann::ordered_json simulate(const ChipConfig& cfg, const Workload& workload,
     }
     if (workload.has_network() && !run.host_collects)
         spdlog::warn("{}: the workload has a network but no host stream outputs results: no accuracy", workload.trace.file);
-    run.outputs.assign(run.samples, {});
     run.sample_start.assign(run.samples, std::numeric_limits<std::uint64_t>::max());
     run.sample_end.assign(run.samples, 0);
     run.host_outputs_per_sample.assign(run.samples, 0);
@@ -149,7 +133,17 @@ nlohmann::ordered_json simulate(const ChipConfig& cfg, const Workload& workload,
     std::unique_ptr<TrafficRun> traffic;
     if (workload.traffic) traffic = std::make_unique<TrafficRun>(cfg, chip, *workload.traffic, run.seed, run.error);
 
-    program_weights(run, opt.threads ? opt.threads : std::max(1u, std::thread::hardware_concurrency()));
+    const unsigned threads = opt.threads ? opt.threads : std::max(1u, std::thread::hardware_concurrency());
+    program_cores(
+        workload.trace, files, run.seed, cores, threads, [&](int c) -> CoreNumerics& { return chip.core(c).numerics(); },
+        [&](int c) { chip.core(c).record_programming(); });
+    // The values first, in batches (timing never depends on them), then the timing model.
+    {
+        std::vector<const CoreNumerics*> numerics;
+        for (int c = 0; c < cores; ++c) numerics.push_back(&chip.core(c).numerics());
+        const Dataflow values(workload.trace, workload, files, numerics, run.seed);
+        run.outputs = values.run_all(run.samples, threads);
+    }
     spdlog::debug("elaborated chip '{}': {} cores, {} streams, {} samples, seed {}", cfg.name, cores,
                   players.size(), run.samples, run.seed);
     sc_core::sc_start();
@@ -234,24 +228,11 @@ nlohmann::ordered_json simulate(const ChipConfig& cfg, const Workload& workload,
 
     auto& acc = r["accuracy"];
     if (workload.has_network() && run.host_collects) {
-        std::size_t correct = 0, ref_correct = 0, agree = 0;
-        for (std::size_t k = 0; k < run.samples; ++k) {
-            const std::size_t row = k % workload.inputs->shape[0];
-            std::vector<double> y(run.outputs[k].begin(), run.outputs[k].end());
-            const auto ref = workload.reference_logits(row);
-            if (y.size() != ref.size())
-                throw InputError(workload.trace.file + ": sample " + std::to_string(k) + ": the host collected " +
-                                 std::to_string(y.size()) + " outputs, the network has " + std::to_string(ref.size()));
-            const auto label = static_cast<std::size_t>(workload.labels[row]);
-            const std::size_t pred = argmax(y), ref_pred = argmax(ref);
-            correct += pred == label;
-            ref_correct += ref_pred == label;
-            agree += pred == ref_pred;
-        }
+        const Top1 t = score_outputs(workload, run.outputs, reference_predictions(workload, run.samples, threads));
         const double n = static_cast<double>(run.samples);
-        acc["top1"] = static_cast<double>(correct) / n;
-        acc["reference_top1"] = static_cast<double>(ref_correct) / n;
-        acc["reference_agreement"] = static_cast<double>(agree) / n;
+        acc["top1"] = static_cast<double>(t.correct) / n;
+        acc["reference_top1"] = static_cast<double>(t.reference_correct) / n;
+        acc["reference_agreement"] = static_cast<double>(t.agree) / n;
         acc["samples"] = run.samples;
     } else {
         acc["top1"] = nullptr;

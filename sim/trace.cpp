@@ -23,6 +23,7 @@ const char* opcode_name(OpCode c) {
         case OpCode::Send: return "send";
         case OpCode::Recv: return "recv";
         case OpCode::Barrier: return "barrier";
+        case OpCode::Concat: return "concat";
     }
     return "?";
 }
@@ -42,12 +43,13 @@ const std::vector<OpSpec>& op_specs() {
         {OpCode::Fill, "fill", {"buf", "len"}, {"value", "seed"}, {}, true, true, true},
         {OpCode::Input, "input", {"buf"}, {"cols"}, {}, true, false, false, true},
         {OpCode::Output, "output", {"buf"}, {}, {}, true, false, false, true},
-        {OpCode::Mvm, "mvm", {"in", "out"}, {}, {}, false, true, false},
-        {OpCode::Nmpu, "nmpu", {"in", "out"}, {"add", "bias", "scale", "offset", "cols", "act", "residual", "pool"},
+        {OpCode::Mvm, "mvm", {"in", "out"}, {"patches", "patch_rows"}, {}, false, true, false},
+        {OpCode::Nmpu, "nmpu", {"in", "out"}, {"add", "bias", "scale", "offset", "cols", "act", "residual", "pool", "map"},
          {"relu"}, false, true, false},
         {OpCode::Send, "send", {"to", "buf"}, {"tag"}, {}, true, true, false},
         {OpCode::Recv, "recv", {"from", "buf"}, {"tag"}, {}, true, true, false},
         {OpCode::Barrier, "barrier", {"name"}, {}, {}, true, true, false},
+        {OpCode::Concat, "concat", {"in", "out"}, {}, {}, true, true, false},
     };
     return specs;
 }
@@ -208,6 +210,38 @@ private:
         op.pool_window = static_cast<std::size_t>(*k);
     }
 
+    // A comma-separated list of exactly `n` integers, each in [lo, 1e6].
+    std::vector<std::size_t> integers(const std::string& text, const std::string& key, std::size_t n,
+                                      const std::string& form, std::size_t lo) const {
+        std::vector<std::size_t> v;
+        std::stringstream ss(text);
+        std::string item;
+        while (std::getline(ss, item, ',')) {
+            auto x = parse_integer(item);
+            if (!x || *x < static_cast<long long>(lo) || *x > 1'000'000) {
+                v.clear();
+                break;
+            }
+            v.push_back(static_cast<std::size_t>(*x));
+        }
+        if (v.size() != n || text.back() == ',')
+            fail(key + "=" + text + ": expected " + form + " (" + std::to_string(n) + " integers, each " +
+                 std::to_string(lo) + "..1000000)");
+        return v;
+    }
+
+    void patches(const std::string& text, Op& op) const {
+        const auto v = integers(text, "patches", 7, "H,W,C,KH,KW,STRIDE,PAD", 0);
+        Patches& p = op.patches;
+        p = Patches{v[0], v[1], v[2], v[3], v[4], v[5], v[6], true};
+        if (!p.h || !p.w || !p.c || !p.kh || !p.kw || !p.stride)
+            fail("patches=" + text + ": H, W, C, KH, KW and STRIDE must be at least 1");
+        if (p.kh > p.h + 2 * p.pad || p.kw > p.w + 2 * p.pad)
+            fail("patches=" + text + ": the kernel is larger than the padded map");
+        if (p.pad >= p.kh || p.pad >= p.kw) fail("patches=" + text + ": padding must be smaller than the kernel");
+        if (p.positions() > 1'000'000) fail("patches=" + text + ": more than a million output positions");
+    }
+
     std::string path(const std::string& file) const {
         if (file == "random") return file;
         return (std::filesystem::path(trace_.dir) / file).string();
@@ -294,8 +328,27 @@ private:
             case OpCode::Output: op.buf = buffer(attr["buf"], false); break;
             case OpCode::Mvm:
                 op.in = buffer(attr["in"], false);
+                if (has("patches")) patches(attr["patches"], op);
+                if (has("patch_rows")) {
+                    if (!op.patches.set) fail("patch_rows= selects rows of a convolution patch; give patches= too");
+                    op.patch_rows = range(attr["patch_rows"], "patch_rows");
+                    if (op.patch_rows.end > op.patches.patch_rows())
+                        fail("patch_rows=" + attr["patch_rows"] + " exceeds the " +
+                             std::to_string(op.patches.patch_rows()) + " rows of a patch");
+                }
                 op.out = buffer(attr["out"], true);
                 break;
+            case OpCode::Concat: {
+                std::stringstream ss(attr["in"]);
+                std::string name;
+                while (std::getline(ss, name, ',')) {
+                    if (name.empty()) fail("in=" + attr["in"] + ": empty buffer name in the list");
+                    op.ins.push_back(buffer(name, false));
+                }
+                if (attr["in"].back() == ',') fail("in=" + attr["in"] + ": empty buffer name in the list");
+                op.out = buffer(attr["out"], true);
+                break;
+            }
             case OpCode::Nmpu:
                 op.in = buffer(attr["in"], false);
                 if (has("add")) op.add = buffer(attr["add"], false);
@@ -311,6 +364,14 @@ private:
                 }
                 if (has("act")) activation(attr["act"], op);
                 if (has("pool")) pooling(attr["pool"], op);
+                if (has("map")) {
+                    if (!has("pool")) fail("map=H,W,C gives the shape for 2-D pooling; give pool= too");
+                    const auto v = integers(attr["map"], "map", 3, "H,W,C", 1);
+                    op.pool_map = MapShape{v[0], v[1], v[2]};
+                    if (op.pool_map.h % op.pool_window || op.pool_map.w % op.pool_window)
+                        fail("map=" + attr["map"] + ": the pool window " + std::to_string(op.pool_window) +
+                             " does not divide the map's height and width");
+                }
                 op.out = buffer(attr["out"], true);
                 break;
             case OpCode::Send:

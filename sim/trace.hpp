@@ -7,7 +7,7 @@
 
 namespace aimc {
 
-enum class OpCode { Program, Fill, Input, Output, Mvm, Nmpu, Send, Recv, Barrier };
+enum class OpCode { Program, Fill, Input, Output, Mvm, Nmpu, Send, Recv, Barrier, Concat };
 const char* opcode_name(OpCode c);
 
 struct Range {
@@ -17,6 +17,23 @@ struct Range {
 };
 
 constexpr int kHostEndpoint = -1;  // in a trace: the host port; cores are 0..N-1
+
+// mvm patches=H,W,C,KH,KW,S,P: one MVM per output position of a convolution over an H×W×C
+// channels-last map, on the zero-padded KH×KW×C patch in (ky, kx, c) order.
+struct Patches {
+    std::size_t h = 0, w = 0, c = 0, kh = 0, kw = 0, stride = 1, pad = 0;
+    bool set = false;
+    std::size_t out_h() const { return (h + 2 * pad - kh) / stride + 1; }
+    std::size_t out_w() const { return (w + 2 * pad - kw) / stride + 1; }
+    std::size_t positions() const { return set ? out_h() * out_w() : 1; }
+    std::size_t patch_rows() const { return kh * kw * c; }
+};
+
+// nmpu map=H,W,C: pooling over K×K windows of an H×W×C channels-last map.
+struct MapShape {
+    std::size_t h = 0, w = 0, c = 0;
+    bool set() const { return c != 0; }
+};
 
 struct Op {
     OpCode code = OpCode::Mvm;
@@ -39,6 +56,11 @@ struct Op {
     int residual = -1;
     std::string pooling;     // "", "max", "avg"
     std::size_t pool_window = 1;
+    MapShape pool_map;
+    // mvm on a convolution's patches; patch_rows selects the rows of the patch this tile holds
+    Patches patches;
+    Range patch_rows;
+    std::vector<int> ins;  // concat: the buffers joined, in order
 };
 
 struct StreamTrace {

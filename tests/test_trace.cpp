@@ -373,11 +373,11 @@ TEST_CASE("trace: operation before any stream") {
 TEST_CASE("trace: unknown operation") {
     CHECK(parse_error(H + "stream core 0\nfrobnicate x=1\n") ==
           "t.txt:3: unknown operation 'frobnicate'; expected one of: sample, program, fill, input, output, mvm, "
-          "nmpu, send, recv, barrier");
+          "nmpu, send, recv, barrier, concat");
     // Opcodes are case-sensitive.
     CHECK(parse_error(H + "stream core 0\nMVM in=x out=y\n") ==
           "t.txt:3: unknown operation 'MVM'; expected one of: sample, program, fill, input, output, mvm, "
-          "nmpu, send, recv, barrier");
+          "nmpu, send, recv, barrier, concat");
 }
 
 TEST_CASE("trace: core operation in the host stream") {

@@ -15,8 +15,7 @@ AimcCore::AimcCore(sc_core::sc_module_name name, int index, const ComponentConfi
       buffer_energy_per_byte_(cfg.real("buffer_energy_per_byte")),
       output_slots_(static_cast<std::size_t>(cfg.integer("output_buffer_vectors"))) {}
 
-void AimcCore::program(const WeightTile& tile) {
-    numerics_.program(tile);
+void AimcCore::record_programming() {
     programming_time_ += numerics_.crossbar().programming_time();
     programming_energy_ += numerics_.crossbar().programming_energy();
     devices_programmed_ += numerics_.crossbar().devices_programmed();
@@ -33,10 +32,8 @@ std::optional<std::uint64_t> AimcCore::mvm_load_free(bool frees_a_slot) const {
     return std::nullopt;
 }
 
-std::uint64_t AimcCore::mvm(const std::vector<float>& x, std::vector<float>& y, std::uint64_t ready) {
+std::uint64_t AimcCore::mvm(std::size_t count, std::uint64_t ready) {
     const std::size_t rows = numerics_.crossbar().tile_rows(), cols = numerics_.crossbar().tile_cols();
-    y.resize(cols);
-    numerics_.mvm(x.data(), y.data(), mvms_);
     // A full output buffer holds the readout until a slot is released: the earliest released
     // one (slots are interchangeable; releases are not in order, readers may be scheduled ahead).
     std::uint64_t slot_free = 0;
@@ -48,17 +45,22 @@ std::uint64_t AimcCore::mvm(const std::vector<float>& x, std::vector<float>& y, 
         slot_free = **earliest;
         output_buffer_.erase(earliest);
     }
-    MvmSchedule s = pipeline_.issue(ready, phases(rows, cols), slot_free);
-    output_stall_cycles_ += s.readout_stall;
+    const MvmPhases phases = this->phases(rows, cols);
+    std::uint64_t done = ready;
+    for (std::size_t i = 0; i < count; ++i) {
+        MvmSchedule s = pipeline_.issue(ready, phases, i == 0 ? slot_free : 0);
+        output_stall_cycles_ += s.readout_stall;
+        done = s.done;
+    }
     output_buffer_.push_back(std::nullopt);
     const std::uint64_t windows = timing_.windows;
-    ++mvms_;
-    macs_ += rows * cols;
-    dac_conversions_ += rows * windows;
-    cell_reads_ += rows * cols * windows;
-    adc_conversions_ += cols * windows;
-    buffer_bytes_ += (rows * timing_.dac_bits + cols * timing_.adc_bits + 7) / 8;
-    return s.done;
+    mvms_ += count;
+    macs_ += count * rows * cols;
+    dac_conversions_ += count * rows * windows;
+    cell_reads_ += count * rows * cols * windows;
+    adc_conversions_ += count * cols * windows;
+    buffer_bytes_ += count * ((rows * timing_.dac_bits + cols * timing_.adc_bits + 7) / 8);
+    return done;
 }
 
 void AimcCore::consume_output(std::uint64_t cycle) {
@@ -70,12 +72,8 @@ void AimcCore::consume_output(std::uint64_t cycle) {
         }
 }
 
-std::uint64_t AimcCore::nmpu(const DigitalOp& op, const std::vector<float>& in, std::vector<float>& out,
-                             std::uint64_t start) {
-    const std::size_t n = in.size();
+std::uint64_t AimcCore::nmpu(const DigitalOp& op, std::size_t n, std::uint64_t start) {
     const DigitalUnit& unit = numerics_.digital();
-    out.resize(op.output_size(n));
-    unit.apply(op, in.data(), out.data(), n);
     const std::uint64_t busy = unit.occupancy_cycles(op, n);
     digital_free_ = start + busy;
     digital_busy_ += busy;

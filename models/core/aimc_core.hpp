@@ -33,20 +33,25 @@ public:
     NetworkInterface& ni() { return ni_; }
     const Crossbar& crossbar() const { return numerics_.crossbar(); }
     const CoreNumerics& numerics() const { return numerics_; }
+    CoreNumerics& numerics() { return numerics_; }
 
-    // Programs a weight tile (before inference: its time and energy are reported apart).
-    void program(const WeightTile& tile);
+    // Adds the time and energy of the tile just programmed on numerics() (weights are programmed
+    // before inference: reported apart).
+    void record_programming();
     // First cycle at which a new MVM may begin loading its input, or nothing while the output
     // buffer is full of results whose readers have not been issued yet (unless this MVM itself
     // reads or overwrites one of them: `frees_a_slot`).
     std::optional<std::uint64_t> mvm_load_free(bool frees_a_slot) const;
-    // Runs an MVM whose input is ready at `ready`; returns the cycle its output is in the output
-    // buffer, which it occupies until consume_output() releases it.
-    std::uint64_t mvm(const std::vector<float>& x, std::vector<float>& y, std::uint64_t ready);
+    // Runs `count` MVMs on the programmed tile (one, or one per position of a convolution) whose
+    // input is ready at `ready`; returns the cycle the last output is in the output buffer, where
+    // the result (one vector, or the whole output map) occupies one slot until consume_output()
+    // releases it. The values are computed by the dataflow; this is their timing and energy.
+    std::uint64_t mvm(std::size_t count, std::uint64_t ready);
     // The first reader of an MVM result frees its output-buffer slot when it starts.
     void consume_output(std::uint64_t cycle);
     std::uint64_t digital_free() const { return digital_free_; }
-    std::uint64_t nmpu(const DigitalOp& op, const std::vector<float>& in, std::vector<float>& out, std::uint64_t start);
+    // A digital operation on n input elements starting at `start`: returns when its result is ready.
+    std::uint64_t nmpu(const DigitalOp& op, std::size_t n, std::uint64_t start);
     // Signalled when an output-buffer slot is released.
     sc_core::sc_event output_released;
 

@@ -17,11 +17,11 @@ CoreNumerics::CoreNumerics(const ComponentConfig& core, const NumericsContext& c
 void CoreNumerics::program(const WeightTile& tile) {
     crossbar_->program(tile, ctx_.t_inference,
                        DeviceStreams(ctx_.seed, static_cast<std::uint64_t>(ctx_.core), programmings_++));
+    // The compensation reference is read whether or not compensation is on, so that it can be
+    // switched afterwards without reprogramming.
     alpha_ = 1;
-    if (compensation_) {
-        const double current = probe_readout(WeightState::AtInference);
-        if (current > 0) alpha_ = probe_readout(WeightState::Programmed) / current;
-    }
+    const double current = probe_readout(WeightState::AtInference);
+    if (current > 0) alpha_ = probe_readout(WeightState::Programmed) / current;
 }
 
 // The compensation readout of AIHWKit's GlobalDriftCompensation: the mean |y| over one-hot
@@ -33,20 +33,23 @@ double CoreNumerics::probe_readout(WeightState s) const {
     return w.empty() ? 0.0 : sum / static_cast<double>(w.size());
 }
 
-void CoreNumerics::mvm(const float* x, float* y, std::uint64_t event) const {
+void CoreNumerics::mvm_batch(const float* x, float* y, std::size_t n, const std::uint64_t* events) const {
     const std::size_t rows = crossbar_->tile_rows(), cols = crossbar_->tile_cols();
-    x_norm_.resize(rows);
-    const double input_scale = dac_->encode(x, rows, x_norm_.data());
+    std::vector<float> x_norm(n * rows);
+    std::vector<double> input_scale(n);
+    for (std::size_t b = 0; b < n; ++b) input_scale[b] = dac_->encode(x + b * rows, rows, x_norm.data() + b * rows);
     if (phases_ == 1) {
-        crossbar_->mvm(x_norm_.data(), y, Polarity::Difference, WeightState::AtInference, event);
-        adc_->convert(y, cols, event);
-        adc_->calibrate(y, cols);
+        crossbar_->mvm_batch(x_norm.data(), y, n, Polarity::Difference, WeightState::AtInference, events);
+        for (std::size_t b = 0; b < n; ++b) {
+            adc_->convert(y + b * cols, cols, events[b]);
+            adc_->calibrate(y + b * cols, cols);
+        }
     } else {
         // Four phases [LG23]: positive and negative inputs, each on the positive and the negative
         // devices, converted separately and combined digitally.
-        x_part_.resize(rows);
-        y_part_.resize(cols);
-        std::fill(y, y + cols, 0.f);
+        std::vector<float> x_part(n * rows), y_part(n * cols);
+        std::vector<std::uint64_t> phase_events(n);
+        std::fill(y, y + n * cols, 0.f);
         static const struct {
             float input_sign;
             Polarity devices;
@@ -54,17 +57,23 @@ void CoreNumerics::mvm(const float* x, float* y, std::uint64_t event) const {
         } kPhases[4] = {{1, Polarity::Positive, 1}, {1, Polarity::Negative, -1}, {-1, Polarity::Positive, -1},
                         {-1, Polarity::Negative, 1}};
         for (int p = 0; p < 4; ++p) {
-            for (std::size_t i = 0; i < rows; ++i) x_part_[i] = std::max(kPhases[p].input_sign * x_norm_[i], 0.f);
-            const std::uint64_t phase_event = event * 4 + static_cast<std::uint64_t>(p);
-            crossbar_->mvm(x_part_.data(), y_part_.data(), kPhases[p].devices, WeightState::AtInference, phase_event);
-            adc_->convert(y_part_.data(), cols, phase_event);
-            adc_->calibrate(y_part_.data(), cols);
-            for (std::size_t j = 0; j < cols; ++j) y[j] += kPhases[p].sign * y_part_[j];
+            for (std::size_t i = 0; i < x_part.size(); ++i) x_part[i] = std::max(kPhases[p].input_sign * x_norm[i], 0.f);
+            for (std::size_t b = 0; b < n; ++b) phase_events[b] = events[b] * 4 + static_cast<std::uint64_t>(p);
+            crossbar_->mvm_batch(x_part.data(), y_part.data(), n, kPhases[p].devices, WeightState::AtInference,
+                                 phase_events.data());
+            for (std::size_t b = 0; b < n; ++b) {
+                float* yp = y_part.data() + b * cols;
+                adc_->convert(yp, cols, phase_events[b]);
+                adc_->calibrate(yp, cols);
+                for (std::size_t j = 0; j < cols; ++j) y[b * cols + j] += kPhases[p].sign * yp[j];
+            }
         }
     }
     // Digital: undo the input and weight scales, apply the drift compensation factor.
-    const float s = static_cast<float>(input_scale * crossbar_->weight_scale() * alpha_);
-    for (std::size_t j = 0; j < cols; ++j) y[j] *= s;
+    for (std::size_t b = 0; b < n; ++b) {
+        const float s = static_cast<float>(input_scale[b] * crossbar_->weight_scale() * alpha());
+        for (std::size_t j = 0; j < cols; ++j) y[b * cols + j] *= s;
+    }
 }
 
 MvmCoreTiming core_timing(const ComponentConfig& core, const CoreNumerics& n, double clock_hz) {

@@ -38,9 +38,14 @@ public:
     // GlobalDriftCompensation] and the current readout to set alpha.
     void program(const WeightTile& tile);
     // `event` numbers this core's MVMs: it keys the per-MVM noise draws.
-    void mvm(const float* x, float* y, std::uint64_t event) const;
+    void mvm(const float* x, float* y, std::uint64_t event) const { mvm_batch(x, y, 1, &event); }
+    // n MVMs at once (x n × tile rows, y n × tile cols, row-major), vector b keyed by events[b]:
+    // each vector's result is the same as alone. Thread-safe.
+    void mvm_batch(const float* x, float* y, std::size_t n, const std::uint64_t* events) const;
     // The global drift compensation factor applied to every output (1 when off).
-    double alpha() const { return alpha_; }
+    double alpha() const { return compensation_ ? alpha_ : 1.0; }
+    // Turns the drift compensation on or off after programming (the functional mode reports both).
+    void set_drift_compensation(bool on) { compensation_ = on; }
 
 private:
     double probe_readout(WeightState s) const;
@@ -54,7 +59,6 @@ private:
     bool compensation_;
     double alpha_ = 1;
     std::uint64_t programmings_ = 0;
-    mutable std::vector<float> x_norm_, x_part_, y_part_;
 };
 
 // The MVM timing of a core with these converters at this clock.

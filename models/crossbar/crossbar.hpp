@@ -41,7 +41,13 @@ public:
     virtual double weight_scale() const = 0;
     // y_norm[j] = sum_i x_norm[i] * w_norm[i][j] with w_norm the chosen conductances over full
     // scale, plus short-term read noise (keyed by `event`) and IR drop when configured.
-    virtual void mvm(const float* x_norm, float* y_norm, Polarity p, WeightState s, std::uint64_t event) const = 0;
+    // A batch of n vectors (x_norm n × tile_rows, y_norm n × tile_cols, row-major); events[b] keys
+    // the noise of vector b, so a vector gives the same result alone or in any batch. Thread-safe.
+    virtual void mvm_batch(const float* x_norm, float* y_norm, std::size_t n, Polarity p, WeightState s,
+                           const std::uint64_t* events) const = 0;
+    void mvm(const float* x_norm, float* y_norm, Polarity p, WeightState s, std::uint64_t event) const {
+        mvm_batch(x_norm, y_norm, 1, p, s, &event);
+    }
     // Effective weights (in weight units, tile_rows x tile_cols) that a read-back would give.
     virtual std::vector<float> effective_weights(WeightState s) const = 0;
     virtual double energy_per_mac() const = 0;  // J, per cell per integration window

@@ -4,6 +4,7 @@
 #include <cmath>
 #include <memory>
 
+#include "models/common/matmul.hpp"
 #include "models/crossbar/crossbar.hpp"
 #include "sim/errors.hpp"
 #include "sim/registry.hpp"
@@ -66,27 +67,30 @@ public:
         device_->read(prog.data(), nu.data(), read.data(), n, t_inference, 0, rng);
         // Full scale of a weight: all devices of one polarity at g_max, the other at g_min.
         const double full_scale = static_cast<double>(devices_) * span;
-        variance_.assign(t.cols, 0.f);
         fold(prog, full_scale, programmed_);
         fold(read, full_scale, at_inference_);
     }
 
-    void mvm(const float* x, float* y, Polarity p, WeightState s, std::uint64_t event) const override {
+    void mvm_batch(const float* x, float* y, std::size_t n, Polarity p, WeightState s,
+                   const std::uint64_t* events) const override {
         const Conductances& g = s == WeightState::Programmed ? programmed_ : at_inference_;
         const std::vector<float>& w = p == Polarity::Difference ? g.difference
                                       : p == Polarity::Positive ? g.positive
                                                                 : g.negative;
+        matmul(x, w.data(), y, n, tile_rows_, tile_cols_);
+        if (ir_drop_ > 0)
+            for (std::size_t b = 0; b < n; ++b) apply_ir_drop(x + b * tile_rows_, w.data(), y + b * tile_cols_);
         if (read_noise_ > 0) {
-            // One sweep gives the product and the noise variance.
+            // The noise variance of each output, Σ_i |w_ij| x_i², is a second product.
             const std::vector<float>& magnitude = p == Polarity::Difference ? g.magnitude
                                                   : p == Polarity::Positive ? g.positive_magnitude
                                                                             : g.negative_magnitude;
-            accumulate_rows_with_variance(x, w.data(), magnitude.data(), y, variance_.data(), tile_rows_, tile_cols_);
-        } else {
-            accumulate_rows(x, w.data(), y, tile_rows_, tile_cols_);
+            std::vector<float> x2(n * tile_rows_), variance(n * tile_cols_);
+            for (std::size_t i = 0; i < x2.size(); ++i) x2[i] = x[i] * x[i];
+            matmul(x2.data(), magnitude.data(), variance.data(), n, tile_rows_, tile_cols_);
+            for (std::size_t b = 0; b < n; ++b)
+                add_read_noise(y + b * tile_cols_, variance.data() + b * tile_cols_, events[b]);
         }
-        if (ir_drop_ > 0) apply_ir_drop(x, w.data(), y);
-        if (read_noise_ > 0) add_read_noise(y, event);
     }
 
     std::vector<float> effective_weights(WeightState s) const override {
@@ -132,39 +136,12 @@ private:
         magnitudes(out.difference, out.magnitude);
     }
 
-    // Row-major axpy sweeps: contiguous, vectorizable, no aliasing between the arrays.
-    static void accumulate_rows(const float* __restrict x, const float* __restrict w, float* __restrict y,
-                                std::size_t rows, std::size_t cols) {
-        std::fill(y, y + cols, 0.f);
-        for (std::size_t i = 0; i < rows; ++i) {
-            const float xi = x[i];
-            const float* __restrict row = w + i * cols;
-            for (std::size_t j = 0; j < cols; ++j) y[j] += xi * row[j];
-        }
-    }
-
-    static void accumulate_rows_with_variance(const float* __restrict x, const float* __restrict w,
-                                              const float* __restrict magnitude, float* __restrict y,
-                                              float* __restrict variance, std::size_t rows, std::size_t cols) {
-        std::fill(y, y + cols, 0.f);
-        std::fill(variance, variance + cols, 0.f);
-        for (std::size_t i = 0; i < rows; ++i) {
-            const float xi = x[i], xi2 = x[i] * x[i];
-            const float* __restrict row = w + i * cols;
-            const float* __restrict mrow = magnitude + i * cols;
-            for (std::size_t j = 0; j < cols; ++j) {
-                y[j] += xi * row[j];
-                variance[j] += xi2 * mrow[j];
-            }
-        }
-    }
-
     // Short-term read noise, output-referred: σ_j = read_noise · sqrt(Σ_i |w_ij| x_i²) [RA23;
     // AIHW w_noise of type PCM_READ], fresh for every MVM.
-    void add_read_noise(float* y, std::uint64_t event) const {
+    void add_read_noise(float* y, const float* variance, std::uint64_t event) const {
         NormalSequence noise(short_term_, event);
         for (std::size_t j = 0; j < tile_cols_; ++j)
-            y[j] += static_cast<float>(read_noise_) * std::sqrt(variance_[j]) * noise(j);
+            y[j] += static_cast<float>(read_noise_) * std::sqrt(variance[j]) * noise(j);
     }
 
     // IR drop as in AIHWKit's forward pass [AIHW rpu_forward_backward_pass]: a column carrying
@@ -198,7 +175,6 @@ private:
     double w_max_ = 1;
     Conductances programmed_, at_inference_;
     CounterRng short_term_{0, 0, RandomPurpose::ShortTermReadNoise};  // set at programming
-    mutable std::vector<float> variance_;                              // per column, scratch
 };
 
 AIMC_REGISTER_KIND(

@@ -29,7 +29,7 @@ namespace aimc {
 struct Message {
     int src = 0, dst = 0;  // endpoint ids (cores 0..N-1, host port N)
     int tag = 0;
-    std::vector<float> payload;
+    std::size_t elements = 0;  // words carried (the values live in the dataflow, sim/dataflow.hpp)
     std::uint64_t bits = 0;
     std::uint64_t inject_cycle = 0, arrival_cycle = 0;
     bool measured = true;  // counts towards latency and throughput statistics

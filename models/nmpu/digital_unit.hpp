@@ -7,7 +7,8 @@
 //   bias                                                          y = y + b
 //   activation relu, clipped relu (ceiling c) or leaky relu (slope a)
 //   residual  add a skip connection:                              y = y + r
-//   pooling   max or average over consecutive windows of k elements (n -> n / k)
+//   pooling   max or average over consecutive windows of k elements (n -> n / k), or over
+//             k×k windows of an H×W×C channels-last map (pool_map set; n -> n / k²)
 #pragma once
 
 #include <cstddef>
@@ -31,11 +32,31 @@ struct DigitalOp {
     const float* residual = nullptr;
     Pooling pooling = Pooling::None;
     std::size_t pool_window = 1;
+    std::size_t pool_map_h = 0, pool_map_w = 0, pool_map_c = 0;  // 0: pool consecutive elements
 
     bool affine() const { return scale || offset; }
+    bool pools_map() const { return pool_map_c != 0; }
+    // Elements per pooling window.
+    std::size_t pool_size() const { return pools_map() ? pool_window * pool_window : pool_window; }
+    // Reorders y so that each pooling window's elements are consecutive, window after window in
+    // output order (a no-op for 1-D pooling), so the units pool consecutive runs of pool_size().
+    template <class T>
+    void arrange_pool_windows(std::vector<T>& y) const {
+        if (!pools_map()) return;
+        const std::size_t k = pool_window, ow = pool_map_w / k, oh = pool_map_h / k, c = pool_map_c;
+        std::vector<T> g;
+        g.reserve(oh * ow * c * k * k);
+        for (std::size_t oy = 0; oy < oh; ++oy)
+            for (std::size_t ox = 0; ox < ow; ++ox)
+                for (std::size_t ch = 0; ch < c; ++ch)
+                    for (std::size_t dy = 0; dy < k; ++dy)
+                        for (std::size_t dx = 0; dx < k; ++dx)
+                            g.push_back(y[((oy * k + dy) * pool_map_w + ox * k + dx) * c + ch]);
+        y = std::move(g);
+    }
     // Elements each stage processes, for timing and energy (the input length is n).
     std::vector<std::size_t> stage_elements(std::size_t n) const;
-    std::size_t output_size(std::size_t n) const { return pooling == Pooling::None ? n : n / pool_window; }
+    std::size_t output_size(std::size_t n) const { return pooling == Pooling::None ? n : n / pool_size(); }
 };
 
 class DigitalUnit {

@@ -59,7 +59,8 @@ public:
             for (std::size_t i = 0; i < n; ++i) out[i] = static_cast<float>(to_real(y[i], output_));
             return;
         }
-        const std::size_t k = op.pool_window;
+        op.arrange_pool_windows(y);
+        const std::size_t k = op.pool_size();
         for (std::size_t w = 0; w < n / k; ++w) {
             const std::int64_t* window = &y[w * k];
             const std::int64_t v = op.pooling == Pooling::Max ? max_of(window, k)

@@ -35,7 +35,8 @@ void run_stages(const DigitalOp& op, const float* in, float* out, std::size_t n,
         std::copy(y.begin(), y.end(), out);
         return;
     }
-    const std::size_t k = op.pool_window;
+    op.arrange_pool_windows(y);
+    const std::size_t k = op.pool_size();
     for (std::size_t w = 0; w < n / k; ++w) {
         float acc = op.pooling == Pooling::Max ? y[w * k] : 0.f;
         for (std::size_t j = 0; j < k; ++j)
