@@ -53,6 +53,8 @@ Options of run (validate and trace take --chip and --set):
                        --mode functional a list: 0,1h,1d,1y
   --mode MODE          timed (default): latency, energy and accuracy; functional: accuracy only,
                        the same numerics without the timing model, fast enough for whole test sets
+  --logits FILE        write the outputs of every sample (samples × outputs) as .npy; functional
+                       mode: those of the first seed and time, compensation as configured
   --seeds N            functional mode: run seeds SEED..SEED+N-1, report mean and std (default 1)
   --threads N          threads for the numerics (default: all); results do not depend on it
   --set KEY=VALUE      override one config value, e.g. --set core.adc.bits=6 (repeatable); keys
@@ -89,7 +91,7 @@ Args parse_args(const std::vector<std::string>& a) {
     out.command = a[0];
     static const std::vector<std::string> with_value = {"--chip",    "--workload",    "--out",    "--seed",
                                                         "--samples", "--t-inference", "--weights", "--inputs", "--threads",
-                                                        "--mode",    "--seeds"};
+                                                        "--mode",    "--seeds",       "--logits"};
     for (std::size_t i = 1; i < a.size(); ++i) {
         const std::string& s = a[i];
         std::string key = s, value;
@@ -473,7 +475,8 @@ void print_functional_summary(const nlohmann::ordered_json& r, const std::string
 }
 
 int cmd_run(const Args& a) {
-    only(a, {"--chip", "--workload", "--out", "--seed", "--samples", "--t-inference", "--threads", "--mode", "--seeds"},
+    only(a, {"--chip", "--workload", "--out", "--seed", "--samples", "--t-inference", "--threads", "--mode", "--seeds",
+             "--logits"},
          true, 0);
     const std::string chip_file = require(a, "--chip");
     const std::string workload_path = require(a, "--workload");
@@ -495,6 +498,7 @@ int cmd_run(const Args& a) {
         opt.t_inference_s = times[0].seconds;
     }
     std::string out = a.values.count("--out") ? a.values.at("--out") : "";
+    if (a.values.count("--logits")) opt.logits_file = a.values.at("--logits");
     const auto [cfg, wl] = load_chip_and_workload(chip_file, workload_path, a.sets);
     if (wl.traffic && opt.samples)
         throw UsageError("--samples: a traffic workload has no samples; its length is traffic.warmup + traffic.duration");
@@ -510,6 +514,7 @@ int cmd_run(const Args& a) {
         f.times = times;
         f.samples = opt.samples ? *opt.samples : wl.default_samples;
         f.threads = opt.threads ? opt.threads : std::max(1u, std::thread::hardware_concurrency());
+        f.logits_file = opt.logits_file;
         return write_report(out, a.quiet, [&] { return run_functional(cfg, wl, f); }, print_functional_summary);
     }
     return write_report(out, a.quiet, [&] { return simulate(cfg, wl, opt); }, print_summary);

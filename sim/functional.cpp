@@ -82,6 +82,7 @@ nlohmann::ordered_json run_functional(const ChipConfig& cfg, const Workload& w, 
     const std::vector<std::size_t> reference = reference_predictions(w, opt.samples, opt.threads);
     std::vector<std::vector<double>> on(opt.times.size()), off(opt.times.size());
     Top1 last;
+    const bool configured_compensation = cfg.at("core").boolean("drift_compensation");
     for (unsigned k = 0; k < opt.seeds; ++k) {
         const std::uint64_t seed = opt.seed + k;
         for (std::size_t t = 0; t < opt.times.size(); ++t) {
@@ -99,7 +100,10 @@ nlohmann::ordered_json run_functional(const ChipConfig& cfg, const Workload& w, 
                 for (auto& n : numerics)
                     if (n) n->set_drift_compensation(compensated);
                 const Dataflow values(w.trace, w, files, view, seed);
-                last = score_outputs(w, values.run_all(opt.samples, opt.threads), reference);
+                const auto outputs = values.run_all(opt.samples, opt.threads);
+                if (!opt.logits_file.empty() && k == 0 && t == 0 && compensated == configured_compensation)
+                    write_logits(opt.logits_file, outputs);
+                last = score_outputs(w, outputs, reference);
                 (compensated ? on : off)[t].push_back(static_cast<double>(last.correct) / static_cast<double>(last.samples));
             }
         }

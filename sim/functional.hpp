@@ -35,6 +35,7 @@ struct FunctionalOptions {
     std::vector<DriftTime> times;
     std::size_t samples = 0;
     unsigned threads = 1;
+    std::string logits_file;  // the outputs of the first seed at the first time, compensation as configured
 };
 
 // Runs every (seed, time) point with drift compensation on and off; the report is described in

@@ -32,6 +32,19 @@ double ns(std::uint64_t cycles, double clock_hz) { return static_cast<double>(cy
 
 }  // namespace
 
+void write_logits(const std::string& path, const std::vector<std::vector<float>>& outputs) {
+    const std::size_t width = outputs.empty() ? 0 : outputs[0].size();
+    std::vector<double> data;
+    data.reserve(outputs.size() * width);
+    for (const auto& y : outputs) {
+        if (y.size() != width)
+            throw InputError(path + ": cannot write logits: samples have different numbers of outputs (" +
+                             std::to_string(width) + " and " + std::to_string(y.size()) + ")");
+        data.insert(data.end(), y.begin(), y.end());
+    }
+    write_npy(path, {outputs.size(), width}, data);
+}
+
 PeakFigures peak_figures(const ChipConfig& cfg) {
     ChipGeometry g = chip_geometry(cfg);
     const auto& core = cfg.at("core");
@@ -144,6 +157,7 @@ nlohmann::ordered_json simulate(const ChipConfig& cfg, const Workload& workload,
         const Dataflow values(workload.trace, workload, files, numerics, run.seed);
         run.outputs = values.run_all(run.samples, threads);
     }
+    if (!opt.logits_file.empty()) write_logits(opt.logits_file, run.outputs);
     spdlog::debug("elaborated chip '{}': {} cores, {} streams, {} samples, seed {}", cfg.name, cores,
                   players.size(), run.samples, run.seed);
     sc_core::sc_start();

@@ -16,7 +16,12 @@ struct RunOptions {
     std::optional<std::size_t> samples;      // overrides the workload's samples
     std::optional<double> t_inference_s;     // overrides run.t_inference
     unsigned threads = 0;                    // for the numerics; 0: all hardware threads
+    std::string logits_file;                 // write the host outputs (samples × outputs) there
 };
+
+// Writes per-sample output vectors as a (samples, outputs) float64 .npy file (InputError when
+// the samples have different lengths or the file cannot be written).
+void write_logits(const std::string& path, const std::vector<std::vector<float>>& outputs);
 
 inline constexpr const char* kToolVersion = "0.1.0";
 inline constexpr int kReportSchemaVersion = 1;

@@ -629,3 +629,37 @@ TEST_CASE("trace: seeds are 32-bit") {
     CHECK(parse_error(H + "stream core 0\nfill buf=x len=2 seed=4294967296\n") ==
           "t.txt:3: seed: expected an integer in 0..4294967295, got '4294967296'");
 }
+
+TEST_CASE("trace: convolution patches 2-D pooling and concat parse and are checked") {
+    const Trace t = parse_trace(H + "stream core 0\nprogram matrix=w.npy\nfill buf=x len=4 value=1\nsample\n"
+                                    "mvm in=x out=y patches=28,28,1,3,3,1,1 patch_rows=0:5\n"
+                                    "nmpu in=y out=z pool=max:2 map=28,28,4\nconcat in=z,y out=c\n",
+                                "t.txt", "");
+    const auto& ops = t.streams[0].per_sample;
+    REQUIRE(ops.size() == 3);
+    CHECK(ops[0].patches.set);
+    CHECK(ops[0].patches.positions() == 28 * 28);
+    CHECK(ops[0].patches.patch_rows() == 9);
+    CHECK(ops[0].patch_rows.begin == 0);
+    CHECK(ops[0].patch_rows.end == 5);
+    CHECK(ops[1].pool_map.h == 28);
+    CHECK(ops[1].pool_map.c == 4);
+    CHECK(ops[2].code == OpCode::Concat);
+    CHECK(ops[2].ins.size() == 2);
+    const std::string core = H + "stream core 0\nfill buf=x len=4 value=1\n";
+    CHECK(parse_error(core + "mvm in=x out=y patches=28,28,1,3,3\n") ==
+          "t.txt:4: patches=28,28,1,3,3: expected H,W,C,KH,KW,STRIDE,PAD (7 integers, each 0..1000000)");
+    CHECK(parse_error(core + "mvm in=x out=y patches=4,4,1,7,7,1,1\n") ==
+          "t.txt:4: patches=4,4,1,7,7,1,1: the kernel is larger than the padded map");
+    CHECK(parse_error(core + "mvm in=x out=y patches=4,4,1,3,3,0,1\n") ==
+          "t.txt:4: patches=4,4,1,3,3,0,1: H, W, C, KH, KW and STRIDE must be at least 1");
+    CHECK(parse_error(core + "mvm in=x out=y patch_rows=0:3\n") ==
+          "t.txt:4: patch_rows= selects rows of a convolution patch; give patches= too");
+    CHECK(parse_error(core + "mvm in=x out=y patches=4,4,1,3,3,1,1 patch_rows=0:10\n") ==
+          "t.txt:4: patch_rows=0:10 exceeds the 9 rows of a patch");
+    CHECK(parse_error(core + "nmpu in=x out=y map=2,2,1\n") == "t.txt:4: map=H,W,C gives the shape for 2-D pooling; give pool= too");
+    CHECK(parse_error(core + "nmpu in=x out=y pool=max:2 map=3,2,1\n") ==
+          "t.txt:4: map=3,2,1: the pool window 2 does not divide the map's height and width");
+    CHECK(parse_error(core + "concat in=x,,x out=y\n") == "t.txt:4: in=x,,x: empty buffer name in the list");
+    CHECK(parse_error(core + "concat in=x,q out=y\n") == "t.txt:4: buffer 'q' is read before any operation of this stream writes it");
+}
