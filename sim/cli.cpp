@@ -53,6 +53,8 @@ Options of run (validate and trace take --chip and --set):
                        --mode functional a list: 0,1h,1d,1y
   --mode MODE          timed (default): latency, energy and accuracy; functional: accuracy only,
                        the same numerics without the timing model, fast enough for whole test sets
+  --timeline FILE      timed mode: write a Chrome/Perfetto trace-event timeline (per-core MVMs,
+                       digital unit, messages, host transfers); open in ui.perfetto.dev
   --logits FILE        write the outputs of every sample (samples × outputs) as .npy; functional
                        mode: those of the first seed and time, compensation as configured
   --seeds N            functional mode: run seeds SEED..SEED+N-1, report mean and std (default 1)
@@ -91,7 +93,7 @@ Args parse_args(const std::vector<std::string>& a) {
     out.command = a[0];
     static const std::vector<std::string> with_value = {"--chip",    "--workload",    "--out",    "--seed",
                                                         "--samples", "--t-inference", "--weights", "--inputs", "--threads",
-                                                        "--mode",    "--seeds",       "--logits"};
+                                                        "--mode",    "--seeds",       "--logits",  "--timeline"};
     for (std::size_t i = 1; i < a.size(); ++i) {
         const std::string& s = a[i];
         std::string key = s, value;
@@ -476,7 +478,7 @@ void print_functional_summary(const nlohmann::ordered_json& r, const std::string
 
 int cmd_run(const Args& a) {
     only(a, {"--chip", "--workload", "--out", "--seed", "--samples", "--t-inference", "--threads", "--mode", "--seeds",
-             "--logits"},
+             "--logits", "--timeline"},
          true, 0);
     const std::string chip_file = require(a, "--chip");
     const std::string workload_path = require(a, "--workload");
@@ -499,6 +501,11 @@ int cmd_run(const Args& a) {
     }
     std::string out = a.values.count("--out") ? a.values.at("--out") : "";
     if (a.values.count("--logits")) opt.logits_file = a.values.at("--logits");
+    if (a.values.count("--timeline")) {
+        if (functional) throw UsageError("--timeline: the functional mode has no timing; use a timed run");
+        opt.timeline_file = a.values.at("--timeline");
+    }
+    opt.progress = !a.quiet;
     const auto [cfg, wl] = load_chip_and_workload(chip_file, workload_path, a.sets);
     if (wl.traffic && opt.samples)
         throw UsageError("--samples: a traffic workload has no samples; its length is traffic.warmup + traffic.duration");
@@ -515,6 +522,7 @@ int cmd_run(const Args& a) {
         f.samples = opt.samples ? *opt.samples : wl.default_samples;
         f.threads = opt.threads ? opt.threads : std::max(1u, std::thread::hardware_concurrency());
         f.logits_file = opt.logits_file;
+        f.progress = opt.progress;
         return write_report(out, a.quiet, [&] { return run_functional(cfg, wl, f); }, print_functional_summary);
     }
     return write_report(out, a.quiet, [&] { return simulate(cfg, wl, opt); }, print_summary);

@@ -4,6 +4,7 @@
 #include <atomic>
 #include <deque>
 #include <exception>
+#include <mutex>
 #include <thread>
 #include <tuple>
 
@@ -413,8 +414,11 @@ std::vector<std::vector<float>> Dataflow::run(std::size_t first, std::size_t n) 
     return std::move(st.outputs);
 }
 
-std::vector<std::vector<float>> Dataflow::run_all(std::size_t samples, unsigned threads) const {
+std::vector<std::vector<float>> Dataflow::run_all(std::size_t samples, unsigned threads,
+                                                  const std::function<void(std::size_t)>& done) const {
     std::vector<std::vector<float>> outputs(samples);
+    std::mutex report;
+    std::size_t finished = 0;
     const std::size_t batches = (samples + kBatch - 1) / kBatch;
     std::vector<std::exception_ptr> errors(batches);
     std::atomic<std::size_t> next{0};
@@ -424,6 +428,10 @@ std::vector<std::vector<float>> Dataflow::run_all(std::size_t samples, unsigned 
                 const std::size_t first = b * kBatch, n = std::min(kBatch, samples - first);
                 auto out = run(first, n);
                 for (std::size_t k = 0; k < n; ++k) outputs[first + k] = std::move(out[k]);
+                if (done) {
+                    const std::lock_guard<std::mutex> lock(report);
+                    done(finished += n);
+                }
             } catch (...) {
                 errors[b] = std::current_exception();
             }

@@ -53,8 +53,9 @@ public:
     std::vector<std::vector<float>> run(std::size_t first, std::size_t n) const;
 
     // All `samples` in batches of kBatch on up to `threads` threads; the result does not depend
-    // on the thread count.
-    std::vector<std::vector<float>> run_all(std::size_t samples, unsigned threads) const;
+    // on the thread count. `done(samples_finished)` is called after each batch (serialized).
+    std::vector<std::vector<float>> run_all(std::size_t samples, unsigned threads,
+                                            const std::function<void(std::size_t)>& done = {}) const;
 
     static constexpr std::size_t kBatch = 64;
 

@@ -10,6 +10,7 @@
 #include "sim/dataflow.hpp"
 #include "sim/errors.hpp"
 #include "sim/simulation.hpp"
+#include "sim/timeline.hpp"
 
 namespace aimc {
 
@@ -82,6 +83,10 @@ nlohmann::ordered_json run_functional(const ChipConfig& cfg, const Workload& w, 
     const std::vector<std::size_t> reference = reference_predictions(w, opt.samples, opt.threads);
     std::vector<std::vector<double>> on(opt.times.size()), off(opt.times.size());
     Top1 last;
+    std::unique_ptr<Progress> progress;
+    const std::size_t total = std::size_t{2} * opt.seeds * opt.times.size() * opt.samples;
+    if (opt.progress) progress = std::make_unique<Progress>("functional", total);
+    std::size_t before = 0;
     const bool configured_compensation = cfg.at("core").boolean("drift_compensation");
     for (unsigned k = 0; k < opt.seeds; ++k) {
         const std::uint64_t seed = opt.seed + k;
@@ -100,7 +105,10 @@ nlohmann::ordered_json run_functional(const ChipConfig& cfg, const Workload& w, 
                 for (auto& n : numerics)
                     if (n) n->set_drift_compensation(compensated);
                 const Dataflow values(w.trace, w, files, view, seed);
-                const auto outputs = values.run_all(opt.samples, opt.threads);
+                const auto outputs = values.run_all(opt.samples, opt.threads, [&](std::size_t n) {
+                    if (progress) progress->update(before + n);
+                });
+                before += opt.samples;
                 if (!opt.logits_file.empty() && k == 0 && t == 0 && compensated == configured_compensation)
                     write_logits(opt.logits_file, outputs);
                 last = score_outputs(w, outputs, reference);
@@ -109,6 +117,7 @@ nlohmann::ordered_json run_functional(const ChipConfig& cfg, const Workload& w, 
         }
     }
 
+    progress.reset();
     nlohmann::ordered_json r;
     r["schema_version"] = kReportSchemaVersion;
     r["tool"] = {{"name", "aimcsim"}, {"version", kToolVersion}};

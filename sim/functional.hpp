@@ -35,6 +35,7 @@ struct FunctionalOptions {
     std::vector<DriftTime> times;
     std::size_t samples = 0;
     unsigned threads = 1;
+    bool progress = false;    // progress bar on stderr (when it is a terminal)
     std::string logits_file;  // the outputs of the first seed at the first time, compensation as configured
 };
 

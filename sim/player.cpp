@@ -45,6 +45,13 @@ std::string StreamPlayer::position() const {
     return s;
 }
 
+void StreamPlayer::record(Timeline::Track track, const std::string& name, std::uint64_t start,
+                          std::uint64_t end) const {
+    if (!run_.timeline) return;
+    const int process = core_ ? core_->index() : run_.chip->core_count();
+    run_.timeline->span(process, track, name, start, end, in_setup_ ? "" : "{\"sample\":" + std::to_string(sample_) + "}");
+}
+
 void StreamPlayer::step() {
     ++run_.events;
     if (finished_ || run_.error) return;
@@ -89,6 +96,7 @@ void StreamPlayer::step() {
                 en = std::max(en, sample_last_);
                 if (collects_outputs_ && ++run_.host_outputs_per_sample[sample_] == run_.host_output_streams) {
                     ++run_.chip->host().samples_done;
+                    if (run_.progress) run_.progress->update(run_.chip->host().samples_done);
                     run_.chip->host().sample_done.notify(sc_core::SC_ZERO_TIME);
                 }
                 pc_ = 0;
@@ -133,6 +141,7 @@ StreamPlayer::Outcome StreamPlayer::execute(const Op& op, std::uint64_t now) {
             Buffer& b = buf(op.buf);
             b.len = op.cols.set ? op.cols.size() : run_.workload->input_features();
             b.ready = host.transfer(b.len * word_bytes, now);
+            record(Timeline::Crossbar, "input " + stream_.buffers[static_cast<std::size_t>(op.buf)], now, b.ready);
             return done(b.ready);
         }
         case OpCode::Output: {
@@ -140,7 +149,9 @@ StreamPlayer::Outcome StreamPlayer::execute(const Op& op, std::uint64_t now) {
             HostPort& host = run_.chip->host();
             std::uint64_t start = std::max(b.ready, host.port_free());
             if (start > now) return until(start);
-            return done(host.transfer(b.len * word_bytes, now));
+            const std::uint64_t end = host.transfer(b.len * word_bytes, now);
+            record(Timeline::Crossbar, "output " + stream_.buffers[static_cast<std::size_t>(op.buf)], now, end);
+            return done(end);
         }
         case OpCode::Mvm: {
             Buffer& in = buf(op.in);
@@ -153,6 +164,9 @@ StreamPlayer::Outcome StreamPlayer::execute(const Op& op, std::uint64_t now) {
             out.len = mvm_output_elements(op, core_->crossbar().tile_cols());
             out.ready = core_->mvm(op.patches.positions(), now);
             out.in_output_buffer = true;
+            record(Timeline::Crossbar,
+                   op.patches.set ? "conv " + std::to_string(op.patches.positions()) + " MVMs" : std::string("mvm"), now,
+                   out.ready);
             return done(out.ready);
         }
         case OpCode::Nmpu: {
@@ -170,6 +184,7 @@ StreamPlayer::Outcome StreamPlayer::execute(const Op& op, std::uint64_t now) {
             Buffer& out = read(op.out, start);
             out.ready = core_->nmpu(d, n, start);
             out.len = d.output_size(n);
+            record(Timeline::Digital, "nmpu", start, out.ready);
             return done(out.ready);
         }
         case OpCode::Concat: {
@@ -209,6 +224,10 @@ StreamPlayer::Outcome StreamPlayer::execute(const Op& op, std::uint64_t now) {
             Buffer& b = buf(op.buf);
             b.len = got.elements;
             b.ready = got.arrival_cycle;
+            record(Timeline::NetworkIn,
+                   (op.peer == kHostEndpoint ? std::string("from host") : "from core " + std::to_string(op.peer)) + ": " +
+                       std::to_string(got.bits) + " bits",
+                   got.inject_cycle, got.arrival_cycle);
             return done(got.arrival_cycle);
         }
     }

@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "models/chip/chip.hpp"
+#include "sim/timeline.hpp"
 #include "sim/trace.hpp"
 #include "sim/workload.hpp"
 
@@ -44,6 +45,8 @@ struct RunState {
     // The first exception raised inside a process: kept here, the kernel stopped, and rethrown
     // after sc_start returns (SystemC would otherwise turn it into its own report).
     std::exception_ptr error;
+    Timeline* timeline = nullptr;  // --timeline
+    Progress* progress = nullptr;  // samples collected
 };
 
 class StreamPlayer : public sc_core::sc_module {
@@ -80,6 +83,8 @@ private:
     Buffer& read(int id, std::uint64_t cycle);
     NetworkInterface& ni();
     int endpoint_id(int trace_endpoint) const;
+    // Adds an event of this stream's endpoint to the timeline, if one is written.
+    void record(Timeline::Track track, const std::string& name, std::uint64_t start, std::uint64_t end) const;
 
     const StreamTrace& stream_;
     RunState& run_;

@@ -3,6 +3,7 @@
 #include <spdlog/spdlog.h>
 
 #include <chrono>
+#include <memory>
 #include <thread>
 #include <limits>
 
@@ -160,7 +161,15 @@ nlohmann::ordered_json simulate(const ChipConfig& cfg, const Workload& workload,
     if (!opt.logits_file.empty()) write_logits(opt.logits_file, run.outputs);
     spdlog::debug("elaborated chip '{}': {} cores, {} streams, {} samples, seed {}", cfg.name, cores,
                   players.size(), run.samples, run.seed);
+    std::unique_ptr<Timeline> timeline;
+    if (!opt.timeline_file.empty()) timeline = std::make_unique<Timeline>(opt.timeline_file, chip.geometry().clock_hz, cores);
+    run.timeline = timeline.get();
+    std::unique_ptr<Progress> progress;
+    if (opt.progress && run.host_collects) progress = std::make_unique<Progress>("simulating", run.samples);
+    run.progress = progress.get();
     sc_core::sc_start();
+    progress.reset();
+    if (timeline) timeline->finish();
     spdlog::debug("simulation ended at cycle {} after {} process activations", run.end_cycle, run.events);
     if (run.error) std::rethrow_exception(run.error);
     chip.interconnect().rethrow_failure();

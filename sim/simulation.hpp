@@ -17,6 +17,8 @@ struct RunOptions {
     std::optional<double> t_inference_s;     // overrides run.t_inference
     unsigned threads = 0;                    // for the numerics; 0: all hardware threads
     std::string logits_file;                 // write the host outputs (samples × outputs) there
+    std::string timeline_file;               // write a Chrome/Perfetto trace-event timeline there
+    bool progress = false;                   // progress bar on stderr (when it is a terminal)
 };
 
 // Writes per-sample output vectors as a (samples, outputs) float64 .npy file (InputError when

@@ -2,6 +2,7 @@
 #include <catch2/catch.hpp>
 
 #include <cmath>
+#include <map>
 #include <memory>
 #include <nlohmann/json.hpp>
 
@@ -233,4 +234,40 @@ TEST_CASE("functional: command-line errors") {
     r = run_command(cli() + " run --chip configs/hermes.yaml --workload workloads/synthetic/uniform-random --mode functional");
     CHECK(r.exit_code == 2);
     CHECK_THAT(r.output, Catch::Contains("a traffic workload has no values"));
+}
+
+TEST_CASE("timeline: one event per MVM digital operation message and transfer with simulated times") {
+    auto dir = temp_dir("aimc-timeline");
+    auto r = run_command(cli() + " run --chip configs/tiny.yaml --workload workloads/tiny-mlp --samples 3 -q --timeline " +
+                         (dir / "t.json").string());
+    REQUIRE(r.exit_code == 0);
+    const auto t = nlohmann::json::parse(read_file(dir / "t.json"));
+    std::map<std::string, int> count;
+    std::map<int, std::string> process;
+    for (const auto& e : t["traceEvents"]) {
+        if (e["ph"] == "M" && e["name"] == "process_name") process[e["pid"].get<int>()] = e["args"]["name"];
+        if (e["ph"] != "X") continue;
+        const std::string name = e["name"];
+        ++count[name.substr(0, name.find(' '))];
+        if (name == "mvm") {
+            // tiny at 1 GHz, 64-bit buses, 8-bit words: load rows/8 + window 128 + conversion 5 +
+            // readout ceil(cols/8) cycles: core 0 (64x48) 147, core 1 (32x48) 143, core 3 (48x10) 141.
+            const std::map<int, double> latency_us = {{0, 0.147}, {1, 0.143}, {3, 0.141}};
+            CHECK(e["dur"].get<double>() == Approx(latency_us.at(e["pid"].get<int>())).margin(1e-9));
+            CHECK(e["tid"] == 0);
+        }
+        CHECK(e["args"]["sample"].get<int>() < 3);
+    }
+    CHECK(process[0] == "core 0");
+    CHECK(process[4] == "host port");
+    // tiny-mlp per sample: 3 MVMs (cores 0, 1, 3), 2 digital passes (cores 0, 3), 2 inputs and 1
+    // output on the host, 4 core receives + 1 host receive.
+    CHECK(count["mvm"] == 3 * 3);
+    CHECK(count["nmpu"] == 3 * 2);
+    CHECK(count["input"] == 3 * 2);
+    CHECK(count["output"] == 3);
+    CHECK(count["from"] == 3 * 5);
+    r = run_command(cli() + " run --chip configs/tiny.yaml --workload workloads/tiny-mlp --mode functional --timeline x.json");
+    CHECK(r.exit_code == 2);
+    CHECK_THAT(r.output, Catch::Contains("--timeline: the functional mode has no timing"));
 }
