@@ -336,17 +336,23 @@ void Dataflow::execute(State& st, std::size_t s, const Op& op, bool setup) const
             const Matrix* add = operand(op.add, "add");
             const Matrix* residual = operand(op.residual, "residual");
             const Columns& cols = columns_.at(&op);
-            auto per_column = [&](const std::vector<float>& v, const char* key) -> const float* {
+            // One value per element, or one per channel of a channels-last map (repeated over the
+            // positions) when the element count is a multiple of the value count.
+            std::vector<float> repeated[3];
+            auto per_column = [&](const std::vector<float>& v, const char* key, std::vector<float>& r) -> const float* {
                 if (v.empty()) return nullptr;
-                if (v.size() != len)
+                if (v.size() == len) return v.data();
+                if (len % v.size() != 0)
                     fail(op, std::string("the ") + key + " slice has " + std::to_string(v.size()) + " values, in=" +
-                                 name_of(op.in) + " has " + std::to_string(len));
-                return v.data();
+                                 name_of(op.in) + " has " + std::to_string(len) + " (neither equal nor a multiple)");
+                r.resize(len);
+                for (std::size_t i = 0; i < len; ++i) r[i] = v[i % v.size()];
+                return r.data();
             };
             DigitalOp d = digital_op_shape(op);
-            d.bias = per_column(cols.bias, "bias");
-            d.scale = per_column(cols.scale, "scale");
-            d.offset = per_column(cols.offset, "offset");
+            d.bias = per_column(cols.bias, "bias", repeated[0]);
+            d.scale = per_column(cols.scale, "scale", repeated[1]);
+            d.offset = per_column(cols.offset, "offset", repeated[2]);
             if (d.pools_map() && op.pool_map.h * op.pool_map.w * op.pool_map.c != len)
                 fail(op, "map=" + std::to_string(op.pool_map.h) + "," + std::to_string(op.pool_map.w) + "," +
                              std::to_string(op.pool_map.c) + " has " +

@@ -80,7 +80,7 @@ TEST_CASE("dataflow: a sample gives the same bits alone or in any batch") {
 TEST_CASE("dataflow: convolution patches with split rows and 2-D max pooling equal a direct convolution") {
     // A 6x6x2 map, 3x3 kernel, stride 1, padding 1, 3 output channels; the 18 patch rows split
     // over cores 0 (rows 0:10) and 1 (rows 10:18), core 1's partial sums added on core 0, then
-    // relu and 2x2 max pooling: output 3x3x3.
+    // a per-channel bias, relu and 2x2 max pooling: output 3x3x3.
     const std::size_t H = 6, W = 6, C = 2, K = 3, CO = 3, N = 4;
     std::vector<double> w(K * K * C * CO), x(N * H * W * C);
     for (std::size_t i = 0; i < w.size(); ++i) w[i] = std::sin(0.7 * static_cast<double>(i) + 0.3);
@@ -101,7 +101,7 @@ sample
 recv from=host buf=x
 mvm in=x out=a patches=6,6,2,3,3,1,1 patch_rows=0:10
 recv from=1 buf=p
-nmpu in=a add=p out=y relu pool=max:2 map=6,6,3
+nmpu in=a add=p out=y bias=b.npy relu pool=max:2 map=6,6,3
 send to=host buf=y
 stream core 1
 program matrix=w.npy rows=10:18
@@ -112,6 +112,8 @@ send to=0 buf=p
 )";
     const std::string dir = workload_with_inputs(trace, {N, H * W * C}, x);
     write_npy(dir + "/w.npy", {K * K * C, CO}, w);
+    const std::vector<double> bias = {0.25, -0.5, 0.125};  // one per channel, repeated over positions
+    write_npy(dir + "/b.npy", {CO}, bias);
     const ProgrammedChip chip("configs/tiny-ideal.yaml", dir, 1, 0.0);
     const auto out = chip.dataflow(1).run(0, N);
     for (std::size_t n = 0; n < N; ++n) {
@@ -132,7 +134,7 @@ send to=0 buf=p
                                         acc += x[n * H * W * C + (static_cast<std::size_t>(iy) * W + static_cast<std::size_t>(ix)) * C + c] *
                                                w[((static_cast<std::size_t>(ky) * K + static_cast<std::size_t>(kx)) * C + c) * CO + co];
                                     }
-                            best = std::max(best, std::max(acc, 0.0));
+                            best = std::max(best, std::max(acc + bias[co], 0.0));
                         }
                     CHECK(out[n][(oy * 3 + ox) * CO + co] == Approx(best).margin(1e-5));
                 }
