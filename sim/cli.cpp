@@ -57,6 +57,8 @@ Options of run (validate and trace take --chip and --set):
                        digital unit, messages, host transfers); open in ui.perfetto.dev
   --logits FILE        write the outputs of every sample (samples × outputs) as .npy; functional
                        mode: those of the first seed and time, compensation as configured
+  --compensation WHICH functional mode: both (default), on or off: the drift-compensation
+                       settings to report (one setting halves the work)
   --seeds N            functional mode: run seeds SEED..SEED+N-1, report mean and std (default 1)
   --threads N          threads for the numerics (default: all); results do not depend on it
   --set KEY=VALUE      override one config value, e.g. --set core.adc.bits=6 (repeatable); keys
@@ -93,7 +95,8 @@ Args parse_args(const std::vector<std::string>& a) {
     out.command = a[0];
     static const std::vector<std::string> with_value = {"--chip",    "--workload",    "--out",    "--seed",
                                                         "--samples", "--t-inference", "--weights", "--inputs", "--threads",
-                                                        "--mode",    "--seeds",       "--logits",  "--timeline"};
+                                                        "--mode",    "--seeds",       "--logits",  "--timeline",
+                                                        "--compensation"};
     for (std::size_t i = 1; i < a.size(); ++i) {
         const std::string& s = a[i];
         std::string key = s, value;
@@ -467,6 +470,7 @@ void print_functional_summary(const nlohmann::ordered_json& r, const std::string
     std::cout << fmt::format("  {:<14} {:<22} {}\n", "t_inference", "top-1 compensated", "top-1 uncompensated");
     for (const auto& p : acc["points"]) {
         auto cell = [](const nlohmann::ordered_json& c) {
+            if (c.is_null()) return std::string("-");
             return fmt::format("{:.2f} ± {:.2f} %", 100 * c["top1_mean"].get<double>(), 100 * c["top1_std"].get<double>());
         };
         std::cout << fmt::format("  {:<14} {:<22} {}\n", p["t_inference"].get<std::string>(), cell(p["compensated"]),
@@ -478,7 +482,7 @@ void print_functional_summary(const nlohmann::ordered_json& r, const std::string
 
 int cmd_run(const Args& a) {
     only(a, {"--chip", "--workload", "--out", "--seed", "--samples", "--t-inference", "--threads", "--mode", "--seeds",
-             "--logits", "--timeline"},
+             "--logits", "--timeline", "--compensation"},
          true, 0);
     const std::string chip_file = require(a, "--chip");
     const std::string workload_path = require(a, "--workload");
@@ -487,6 +491,11 @@ int cmd_run(const Args& a) {
         throw UsageError("--mode: expected timed or functional, got '" + mode + "'");
     const bool functional = mode == "functional";
     if (!functional && a.values.count("--seeds")) throw UsageError("--seeds needs --mode functional");
+    if (!functional && a.values.count("--compensation"))
+        throw UsageError("--compensation needs --mode functional (a timed run uses core.drift_compensation)");
+    const std::string compensation = a.values.count("--compensation") ? a.values.at("--compensation") : "both";
+    if (compensation != "both" && compensation != "on" && compensation != "off")
+        throw UsageError("--compensation: expected both, on or off, got '" + compensation + "'");
     RunOptions opt;
     if (a.values.count("--seed")) opt.seed = parse_count("--seed", a.values.at("--seed"), 0, std::numeric_limits<long long>::max());
     if (a.values.count("--samples")) opt.samples = parse_count("--samples", a.values.at("--samples"), 1, 100'000'000);
@@ -523,6 +532,8 @@ int cmd_run(const Args& a) {
         f.threads = opt.threads ? opt.threads : std::max(1u, std::thread::hardware_concurrency());
         f.logits_file = opt.logits_file;
         f.progress = opt.progress;
+        f.compensated = compensation != "off";
+        f.uncompensated = compensation != "on";
         return write_report(out, a.quiet, [&] { return run_functional(cfg, wl, f); }, print_functional_summary);
     }
     return write_report(out, a.quiet, [&] { return simulate(cfg, wl, opt); }, print_summary);

@@ -35,8 +35,10 @@ struct FunctionalOptions {
     std::vector<DriftTime> times;
     std::size_t samples = 0;
     unsigned threads = 1;
+    bool compensated = true, uncompensated = true;  // which columns to compute
     bool progress = false;    // progress bar on stderr (when it is a terminal)
     std::string logits_file;  // the outputs of the first seed at the first time, compensation as configured
+                              // (or as the one setting computed)
 };
 
 // Runs every (seed, time) point with drift compensation on and off; the report is described in
