@@ -33,7 +33,9 @@ void load_files(RunState& run, const Trace& trace) {
                 for (const std::string* file : {&op.file, &op.scale_file, &op.offset_file}) {
                     if (file->empty() || *file == "random" || run.files.count(*file)) continue;
                     try {
-                        NpyArray a = read_npy(*file);
+                        // Files the mapper derived are in memory, never on the disk.
+                        const auto generated = run.workload->generated_files.find(*file);
+                        NpyArray a = generated != run.workload->generated_files.end() ? generated->second : read_npy(*file);
                         if (op.code == OpCode::Program && a.shape.size() != 2)
                             throw InputError(*file + ": expected a 2-D (inputs, outputs) matrix");
                         run.files.emplace(*file, std::move(a));
