@@ -13,6 +13,8 @@ PACKAGES=(
   libboost-dev                          # Boost headers
   nlohmann-json3-dev                    # JSON reports
   librandom123-dev                      # counter-based random numbers
+  zlib1g-dev                            # gzip-compressed IDX data sets
+  dataset-fashion-mnist                 # Fashion-MNIST (IDX) in /usr/share/datasets/fashion-mnist
   catch2                                # unit tests (v2)
   python3 python3-numpy python3-yaml    # scripts (workload generators)
 )

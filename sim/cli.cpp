@@ -4,7 +4,9 @@
 #include <spdlog/sinks/stdout_color_sinks.h>
 #include <spdlog/spdlog.h>
 
+#include <array>
 #include <cstdio>
+#include <filesystem>
 #include <fstream>
 #include <iostream>
 #include <limits>
@@ -18,6 +20,7 @@
 #include "sim/config.hpp"
 #include "sim/errors.hpp"
 #include "sim/functional.hpp"
+#include "sim/mapper.hpp"
 #include "sim/npy.hpp"
 #include "sim/probe.hpp"
 #include "sim/registry.hpp"
@@ -37,6 +40,9 @@ Usage:
   aimcsim validate --chip FILE [--set K=V]...             check a chip description, print the assembled chip
   aimcsim describe [KIND] [--markdown]                    list component kinds and their parameters
   aimcsim trace    --chip FILE --workload DIR             print the trace a workload resolves to
+  aimcsim map      --chip FILE --workload DIR [--trace-out FILE]
+                                                          tile the workload's network onto the chip: print the
+                                                          placement; write the trace (and the files it derives)
   aimcsim probe weights --chip FILE --weights W.npy [--t-inference T] [--seed N] [--out E.npy] [--no-compensation]
                                                           effective weights of one core after programming and drift
   aimcsim probe mvm --chip FILE --weights W.npy [--t-inference T] [--seed N] [--inputs N] [--no-compensation]
@@ -74,6 +80,7 @@ Examples:
               --t-inference 0,1h,1d,1y --seeds 5
   aimcsim run --chip configs/hermes.yaml --workload workloads/synthetic/uniform-random --set traffic.rate=0.3
   aimcsim describe cco-adc
+  aimcsim map --chip configs/tiny.yaml --workload workloads/tiny-mlp --trace-out mapped/trace.txt
   aimcsim probe weights --chip configs/aihwkit-pcm.yaml --weights W.npy --t-inference 1d --out E.npy
 
 Exit codes: 0 success, 1 bad input (config, workload, trace, data), 2 bad command line, 3 internal error.
@@ -96,7 +103,7 @@ Args parse_args(const std::vector<std::string>& a) {
     static const std::vector<std::string> with_value = {"--chip",    "--workload",    "--out",    "--seed",
                                                         "--samples", "--t-inference", "--weights", "--inputs", "--threads",
                                                         "--mode",    "--seeds",       "--logits",  "--timeline",
-                                                        "--compensation"};
+                                                        "--compensation", "--trace-out"};
     for (std::size_t i = 1; i < a.size(); ++i) {
         const std::string& s = a[i];
         std::string key = s, value;
@@ -287,9 +294,71 @@ int cmd_trace(const Args& a) {
                                    "(docs/interconnect.md)");
     } else if (wl.generator == "peak") {
         std::cout << peak_trace_text(cfg);
+    } else if (!wl.generated_trace.empty()) {
+        std::cout << wl.generated_trace;  // mapped from the network
     } else {
         std::ifstream in(wl.trace.file);
         std::cout << in.rdbuf();
+    }
+    return 0;
+}
+
+// aimcsim map: the placement of the workload's network on the chip; with --trace-out, the trace
+// and the files the mapper derived, beside it.
+int cmd_map(const Args& a) {
+    namespace fs = std::filesystem;
+    only(a, {"--chip", "--workload", "--trace-out"}, true, 0);
+    std::vector<std::string> chip_sets, traffic_sets;
+    split_traffic_overrides(a.sets, chip_sets, traffic_sets);
+    if (!traffic_sets.empty()) throw UsageError("'map' does not take --set traffic.*");
+    const ChipConfig cfg = load_chip_config(require(a, "--chip"), chip_sets);
+    const Workload wl = load_workload(require(a, "--workload"), cfg, {}, /*map_network=*/false);
+    if (!wl.has_network()) throw InputError(wl.file + ": the workload has no network: to map");
+    const std::string out = a.values.count("--trace-out") ? a.values.at("--trace-out") : "";
+    MapOptions opt;
+    fs::path trace_dir;
+    if (!out.empty()) {
+        if (fs::is_directory(out)) throw UsageError("--trace-out " + out + ": is a folder; name the trace file");
+        trace_dir = fs::weakly_canonical(fs::absolute(fs::path(out)).parent_path());
+        const fs::path wdir = fs::weakly_canonical(fs::absolute(wl.dir));
+        // The trace names the workload's own files relative to its folder, or absolute when the
+        // two folders share nothing but the root.
+        const fs::path rel = wdir.lexically_relative(trace_dir);
+        const bool related = std::distance(wdir.begin(), wdir.end()) > 1 && std::distance(trace_dir.begin(), trace_dir.end()) > 1 &&
+                             *std::next(wdir.begin()) == *std::next(trace_dir.begin());
+        opt.source_dir = rel.empty() || !related ? wdir.generic_string() : rel == "." ? "" : rel.generic_string();
+    }
+    const Mapping m = map_network(wl.network, cfg, opt);
+
+    std::cout << fmt::format("map: network of workload '{}' on chip '{}' ({}x{} cores, {}x{} crossbars)\n", wl.name,
+                             cfg.name, m.grid_cols, m.grid_rows, m.crossbar_rows, m.crossbar_cols);
+    std::vector<std::array<std::string, 8>> rows = {{"layer", "tile", "rows", "cols", "core", "x", "y", "utilisation"}};
+    for (const auto& l : m.layers)
+        for (const auto& t : l.tiles)
+            rows.push_back({l.name, fmt::format("r{}c{}", t.row_block, t.col_block), fmt::format("{}:{}", t.row_begin, t.row_end),
+                            fmt::format("{}:{}", t.col_begin, t.col_end), std::to_string(t.core), std::to_string(t.x),
+                            std::to_string(t.y), fmt::format("{:.1f}%", 100 * t.utilisation)});
+    std::array<std::size_t, 8> width{};
+    for (const auto& r : rows)
+        for (std::size_t c = 0; c < 8; ++c) width[c] = std::max(width[c], r[c].size());
+    for (const auto& r : rows) {
+        std::string line = " ";
+        for (std::size_t c = 0; c < 8; ++c)  // names left, numbers right
+            line += " " + (c < 4 ? fmt::format("{:<{}}", r[c], width[c]) : fmt::format("{:>{}}", r[c], width[c]));
+        std::cout << line << "\n";
+    }
+    std::cout << fmt::format("  cores used {} / {}, mean crossbar utilisation {:.1f}%, {} MACs per inference\n",
+                             m.cores_used, m.cores_available, 100 * m.mean_utilisation, m.macs_per_sample);
+    if (!out.empty()) {
+        std::error_code ec;
+        fs::create_directories(trace_dir, ec);
+        std::ofstream f(out, std::ios::binary | std::ios::trunc);
+        f << m.trace_text;
+        f.close();
+        if (!f) throw InputError(out + ": cannot write the trace here");
+        for (const auto& [name, array] : m.files) write_npy((trace_dir / name).string(), array.shape, array.data);
+        std::cout << fmt::format("  trace written to {}{}\n", out,
+                                 m.files.empty() ? "" : fmt::format(" (with {} derived .npy files beside it)", m.files.size()));
     }
     return 0;
 }
@@ -565,6 +634,7 @@ int cli_main(const std::vector<std::string>& args) {
         if (a.command == "validate") return cmd_validate(a);
         if (a.command == "describe") return cmd_describe(a);
         if (a.command == "trace") return cmd_trace(a);
+        if (a.command == "map") return cmd_map(a);
         if (a.command == "probe") return cmd_probe(a);
         throw UsageError("unknown command '" + a.command + "'");
     } catch (const UsageError& e) {

@@ -27,8 +27,9 @@ FileTable load_trace_files(const Trace& trace, const Workload& workload) {
                 for (const std::string* file : {&op.file, &op.scale_file, &op.offset_file}) {
                     if (file->empty() || *file == "random" || files.count(*file)) continue;
                     try {
-                        (void)workload;
-                        NpyArray a = read_npy(*file);
+                        // Files the mapper derived are in memory, never on the disk.
+                        const auto generated = workload.generated_files.find(*file);
+                        NpyArray a = generated != workload.generated_files.end() ? generated->second : read_npy(*file);
                         if (op.code == OpCode::Program && a.shape.size() != 2)
                             throw InputError(*file + ": expected a 2-D (inputs, outputs) matrix");
                         files.emplace(*file, std::move(a));
@@ -257,8 +258,8 @@ void Dataflow::execute(State& st, std::size_t s, const Op& op, bool setup) const
             b.len = cols.size();
             b.v.resize(n * b.len);
             for (std::size_t k = 0; k < n; ++k) {
-                const double* src = workload_.inputs->data.data() + ((st.first + k) % samples) * f + cols.begin;
-                for (std::size_t i = 0; i < b.len; ++i) b.v[k * b.len + i] = static_cast<float>(src[i]);
+                const float* src = workload_.inputs->data.data() + ((st.first + k) % samples) * f + cols.begin;
+                std::copy(src, src + b.len, b.v.begin() + static_cast<long>(k * b.len));
             }
             return;
         }

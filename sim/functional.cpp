@@ -16,17 +16,25 @@ namespace aimc {
 
 std::vector<std::size_t> reference_predictions(const Workload& w, std::size_t samples, unsigned threads) {
     const std::size_t rows = std::min(samples, w.inputs ? w.inputs->shape[0] : 0);
+    const std::size_t classes = w.network.output_size(), batch = 256, batches = (rows + batch - 1) / batch;
     std::vector<std::size_t> pred(rows);
     std::atomic<std::size_t> next{0};
     auto worker = [&] {
-        for (std::size_t i = next++; i < rows; i = next++) pred[i] = argmax(w.reference_logits(i));
+        for (std::size_t b = next++; b < batches; b = next++) {
+            const std::size_t first = b * batch, n = std::min(batch, rows - first);
+            const std::vector<float> y = w.reference_logits_batch(first, n);
+            for (std::size_t k = 0; k < n; ++k) {
+                const float* row = y.data() + k * classes;
+                pred[first + k] = static_cast<std::size_t>(std::max_element(row, row + classes) - row);
+            }
+        }
     };
     std::vector<std::thread> pool;
     for (unsigned t = 1; t < std::max(1u, threads); ++t) pool.emplace_back(worker);
     worker();
     for (auto& t : pool) t.join();
     std::vector<std::size_t> out(samples);
-    for (std::size_t k = 0; k < samples; ++k) out[k] = pred[k % rows];
+    for (std::size_t k = 0; k < samples && rows > 0; ++k) out[k] = pred[k % rows];
     return out;
 }
 
@@ -34,7 +42,7 @@ Top1 score_outputs(const Workload& w, const std::vector<std::vector<float>>& out
                    const std::vector<std::size_t>& reference) {
     Top1 t;
     t.samples = outputs.size();
-    const std::size_t classes = w.network.empty() ? 0 : w.network.back().weight.shape[1];
+    const std::size_t classes = w.network.output_size();
     for (std::size_t k = 0; k < outputs.size(); ++k) {
         const auto& y = outputs[k];
         if (y.size() != classes)

@@ -3,10 +3,13 @@
 #include <algorithm>
 #include <cmath>
 #include <filesystem>
+#include <mutex>
 #include <sstream>
 
 #include "sim/config.hpp"
 #include "sim/errors.hpp"
+#include "sim/idx.hpp"
+#include "sim/mapper.hpp"
 #include "sim/units.hpp"
 #include "sim/yaml_tree.hpp"
 
@@ -18,25 +21,33 @@ std::size_t argmax(const std::vector<double>& v) {
     return static_cast<std::size_t>(std::max_element(v.begin(), v.end()) - v.begin());
 }
 
-std::uint64_t Workload::network_macs_per_sample() const {
-    std::uint64_t m = 0;
-    for (const auto& l : network) m += l.weight.shape[0] * l.weight.shape[1];
-    return m;
+// Reference logits are computed in batches of kReferenceBatch samples, each once, on first use.
+struct ReferenceCache {
+    static constexpr std::size_t kBatch = 256;
+    std::mutex mutex;
+    std::vector<std::vector<float>> batches;
+};
+
+std::vector<float> Workload::reference_logits_batch(std::size_t first, std::size_t count) const {
+    AIMC_ASSERT(inputs && first + count <= inputs->shape[0], "reference_logits: samples out of range");
+    return network.forward(inputs->data.data() + first * input_features(), count);
 }
 
 std::vector<double> Workload::reference_logits(std::size_t i) const {
-    std::size_t f = input_features();
-    std::vector<double> x(inputs->data.begin() + static_cast<long>(i * f), inputs->data.begin() + static_cast<long>((i + 1) * f));
-    for (const auto& l : network) {
-        std::size_t in = l.weight.shape[0], out = l.weight.shape[1];
-        std::vector<double> y(l.bias.data.begin(), l.bias.data.end());
-        for (std::size_t r = 0; r < in; ++r)
-            for (std::size_t c = 0; c < out; ++c) y[c] += x[r] * l.weight.data[r * out + c];
-        if (l.relu)
-            for (auto& v : y) v = std::max(v, 0.0);
-        x = std::move(y);
+    const std::size_t classes = network.output_size();
+    if (!reference_cache) {
+        const std::vector<float> y = reference_logits_batch(i, 1);
+        return std::vector<double>(y.begin(), y.end());
     }
-    return x;
+    AIMC_ASSERT(inputs && i < inputs->shape[0], "reference_logits: sample out of range");
+    const std::size_t b = i / ReferenceCache::kBatch, first = b * ReferenceCache::kBatch;
+    std::lock_guard<std::mutex> lock(reference_cache->mutex);
+    auto& batches = reference_cache->batches;
+    if (batches.size() <= b) batches.resize(b + 1);
+    if (batches[b].empty())
+        batches[b] = reference_logits_batch(first, std::min(ReferenceCache::kBatch, inputs->shape[0] - first));
+    const auto it = batches[b].begin() + static_cast<long>((i - first) * classes);
+    return std::vector<double>(it, it + static_cast<long>(classes));
 }
 
 std::string peak_trace_text(const ChipConfig& chip) {
@@ -99,21 +110,118 @@ public:
         return v->scalar;
     }
 
-    NpyArray npy(const YamlNode& m, const std::string& key, const std::string& path, const std::string& dir) {
-        std::string f = text(m, key, path, true);
-        if (f.empty()) return {};
-        std::string p = (fs::path(dir) / f).string();
-        try {
-            return read_npy(p);
-        } catch (const InputError& e) {
-            error(m.find(key)->loc, path + "." + key, e.what());
-            return {};
-        }
-    }
-
 private:
     std::string file_;
 };
+
+// data: {format, inputs, labels, scale, offset}: inputs become (N, features) floats.
+void read_data(WorkloadReader& r, const YamlNode& d, Workload& w) {
+    r.only_keys(d, "data", {"format", "inputs", "labels", "scale", "offset"});
+    std::string format = d.find("format") ? r.text(d, "format", "data", false) : "npy";
+    if (!format.empty() && format != "npy" && format != "idx") {
+        r.error(d.find("format")->loc, "data.format", "expected idx or npy, got \"" + format + "\"");
+        format.clear();
+    }
+    double affine[2] = {1.0, 0.0};
+    const char* affine_keys[2] = {"scale", "offset"};
+    for (int k = 0; k < 2; ++k)
+        if (const YamlNode* v = d.find(affine_keys[k])) {
+            auto x = v->is_scalar() ? parse_real(v->scalar) : std::nullopt;
+            if (!x || !std::isfinite(*x))
+                r.error(v->loc, std::string("data.") + affine_keys[k],
+                        "expected a number, got " + (v->is_scalar() ? "\"" + v->scalar + "\"" : std::string(v->type_name())));
+            else
+                affine[k] = *x;
+        }
+    // The raw values, as (N, rest...) shape and doubles or bytes.
+    std::vector<std::size_t> in_shape, lab_shape;
+    std::vector<double> in_values, lab_values;
+    std::vector<std::uint8_t> in_bytes;
+    bool in_read = false, lab_read = false;
+    auto path_of = [&](const char* key) {
+        const std::string f = r.text(d, key, "data", true);
+        return f.empty() ? f : (fs::path(w.dir) / f).string();
+    };
+    const std::string in_path = path_of("inputs"), lab_path = path_of("labels");
+    if (format.empty()) return;
+    auto attempt = [&](const char* key, const std::string& p, auto&& read) {
+        if (p.empty()) return false;
+        try {
+            read(p);
+            return true;
+        } catch (const InputError& e) {
+            r.error(d.find(key)->loc, std::string("data.") + key, e.what());
+            return false;
+        }
+    };
+    if (format == "npy") {
+        in_read = attempt("inputs", in_path, [&](const std::string& p) {
+            NpyArray a = read_npy(p);
+            in_shape = a.shape;
+            in_values = std::move(a.data);
+        });
+        lab_read = attempt("labels", lab_path, [&](const std::string& p) {
+            NpyArray a = read_npy(p);
+            lab_shape = a.shape;
+            lab_values = std::move(a.data);
+        });
+    } else {
+        in_read = attempt("inputs", in_path, [&](const std::string& p) {
+            IdxArray a = read_idx(p);
+            in_shape = a.shape;
+            in_bytes = std::move(a.data);
+        });
+        lab_read = attempt("labels", lab_path, [&](const std::string& p) {
+            IdxArray a = read_idx(p);
+            lab_shape = a.shape;
+            lab_values.assign(a.data.begin(), a.data.end());
+        });
+    }
+    if (in_read) {
+        const SourceLoc& loc = d.find("inputs")->loc;
+        const bool idx = format == "idx";
+        if (idx ? in_shape.size() != 3 : (in_shape.size() != 2 && in_shape.size() != 4))
+            r.error(loc, "data.inputs",
+                    idx ? "expected IDX images (samples, H, W), got " + std::to_string(in_shape.size()) + " dimensions"
+                        : "expected a 2-D (samples, features) or 4-D (samples, H, W, C) array, got " +
+                              std::to_string(in_shape.size()) + " dimensions");
+        else if (in_shape[0] == 0)
+            r.error(loc, "data.inputs", "has no samples");
+        else if (shape_size(in_shape) == 0)
+            r.error(loc, "data.inputs", "has no features");
+        else {
+            FloatArray f;
+            f.shape = {in_shape[0], shape_size(in_shape) / in_shape[0]};
+            f.data.resize(shape_size(in_shape));
+            const double scale = affine[0], offset = affine[1];
+            if (idx)
+                for (std::size_t i = 0; i < f.data.size(); ++i) f.data[i] = static_cast<float>(in_bytes[i] * scale + offset);
+            else
+                for (std::size_t i = 0; i < f.data.size(); ++i) f.data[i] = static_cast<float>(in_values[i] * scale + offset);
+            w.inputs = std::move(f);
+        }
+    }
+    if (lab_read) {
+        const SourceLoc& loc = d.find("labels")->loc;
+        if (lab_values.empty()) {
+            r.error(loc, "data.labels", "has no labels");
+            return;
+        }
+        if (lab_shape.size() != 1) r.error(loc, "data.labels", "expected a 1-D array of class indices");
+        bool valid = true;
+        for (std::size_t i = 0; valid && i < lab_values.size(); ++i) {
+            const double v = lab_values[i];
+            valid = v >= 0 && v == std::floor(v) && v <= 1e9;
+            if (!valid)
+                r.error(loc, "data.labels", "element " + std::to_string(i) + " is not a class index (a whole number >= 0)");
+            else
+                w.labels.push_back(static_cast<long long>(v));
+        }
+        if (valid && w.inputs && w.labels.size() != w.inputs->shape[0])
+            r.error(loc, "data.labels",
+                    std::to_string(w.labels.size()) + " labels for " + std::to_string(w.inputs->shape[0]) + " input samples");
+    }
+}
 
 }  // namespace
 
@@ -125,7 +233,8 @@ void split_traffic_overrides(const std::vector<std::string>& sets, std::vector<s
     }
 }
 
-Workload load_workload(const std::string& path, const ChipConfig& chip, const std::vector<std::string>& traffic_overrides) {
+Workload load_workload(const std::string& path, const ChipConfig& chip, const std::vector<std::string>& traffic_overrides,
+                       bool map_network) {
     Workload w;
     fs::path p(path);
     if (fs::is_directory(p)) p /= "workload.yaml";
@@ -141,20 +250,20 @@ Workload load_workload(const std::string& path, const ChipConfig& chip, const st
         apply_override(root, o);
     }
     WorkloadReader r(w.file);
-    r.only_keys(root, "", {"name", "description", "trace", "generator", "samples", "data", "network", "traffic"});
+    r.only_keys(root, "", {"name", "description", "trace", "generator", "samples", "data", "input_shape", "network", "traffic"});
     w.name = r.text(root, "name", "", true);
     w.description = r.text(root, "description", "", false);
     std::string trace_file = r.text(root, "trace", "", false);
     w.generator = r.text(root, "generator", "", false);
-    if (trace_file.empty() && w.generator.empty() && !root.find("trace") && !root.find("generator"))
-        r.error(root.loc, "trace", "missing: give 'trace: FILE' or 'generator: peak'");
+    if (trace_file.empty() && w.generator.empty() && !root.find("trace") && !root.find("generator") && !root.find("network"))
+        r.error(root.loc, "trace", "missing: give 'trace: FILE', 'generator: peak' or a network: to map");
     else if (root.find("trace") && root.find("generator"))
         r.error(root.find("generator")->key_loc, "generator", "give either 'trace: FILE' or 'generator:', not both");
     if (!w.generator.empty() && w.generator != "peak" && w.generator != "traffic")
         r.error(root.find("generator")->loc, "generator", "unknown generator \"" + w.generator + "\"; known: peak, traffic");
     if (w.generator == "traffic") {
         // A traffic workload is its `traffic:` section: no samples, data or network.
-        for (const char* k : {"samples", "data", "network"})
+        for (const char* k : {"samples", "data", "input_shape", "network"})
             if (const YamlNode* n = root.find(k))
                 r.error(n->key_loc, k, "not used by 'generator: traffic' (its length is traffic.warmup + traffic.duration)");
         const YamlNode* t = root.find("traffic");
@@ -174,87 +283,21 @@ Workload load_workload(const std::string& path, const ChipConfig& chip, const st
             w.default_samples = static_cast<std::size_t>(*v);
     }
     if (const YamlNode* d = root.find("data")) {
-        if (!d->is_map()) {
+        if (!d->is_map())
             r.error(d->loc, "data", "expected a mapping with inputs and labels");
-        } else {
-            r.only_keys(*d, "data", {"inputs", "labels"});
-            NpyArray in = r.npy(*d, "inputs", "data", w.dir);
-            NpyArray lab = r.npy(*d, "labels", "data", w.dir);
-            // A file that was read has a dtype; an empty one is an error, not missing data.
-            if (!in.dtype.empty() && in.shape.size() != 2)
-                r.error(d->find("inputs")->loc, "data.inputs", "expected a 2-D array (samples, features)");
-            else if (!in.dtype.empty() && (in.shape[0] == 0 || in.shape[1] == 0))
-                r.error(d->find("inputs")->loc, "data.inputs", in.shape[0] == 0 ? "has no samples" : "has no features");
-            else if (!in.dtype.empty())
-                w.inputs = std::move(in);
-            if (!lab.dtype.empty() && lab.data.empty())
-                r.error(d->find("labels")->loc, "data.labels", "has no labels");
-            if (!lab.data.empty()) {
-                if (lab.shape.size() != 1)
-                    r.error(d->find("labels")->loc, "data.labels", "expected a 1-D array of class indices");
-                bool valid = true;
-                for (std::size_t i = 0; valid && i < lab.data.size(); ++i) {
-                    const double v = lab.data[i];
-                    valid = v >= 0 && v == std::floor(v) && v <= 1e9;
-                    if (!valid)
-                        r.error(d->find("labels")->loc, "data.labels",
-                                "element " + std::to_string(i) + " is not a class index (a whole number >= 0)");
-                    else
-                        w.labels.push_back(static_cast<long long>(v));
-                }
-                if (valid && w.inputs && w.labels.size() != w.inputs->shape[0])
-                    r.error(d->find("labels")->loc, "data.labels",
-                            std::to_string(w.labels.size()) + " labels for " + std::to_string(w.inputs->shape[0]) +
-                                " input samples");
-            }
-        }
+        else
+            read_data(r, *d, w);
     }
+    if (const YamlNode* s = root.find("input_shape"); s && !root.find("network"))
+        r.error(s->key_loc, "input_shape", "only used with a network:");
     if (const YamlNode* n = root.find("network")) {
-        if (n->type != YamlNode::Type::Seq) r.error(n->loc, "network", "expected a list of layers");
-        std::size_t prev_outputs = w.input_features();
-        for (std::size_t i = 0; n->type == YamlNode::Type::Seq && i < n->seq.size(); ++i) {
-            const YamlNode& l = n->seq[i];
-            std::string lp = "network[" + std::to_string(i) + "]";
-            if (!l.is_map()) {
-                r.error(l.loc, lp, "expected a mapping {type: dense, weight: F, bias: F, activation: relu}");
-                continue;
-            }
-            r.only_keys(l, lp, {"type", "weight", "bias", "activation"});
-            std::string type = r.text(l, "type", lp, true);
-            if (!type.empty() && type != "dense")
-                r.error(l.find("type")->loc, lp + ".type", "unknown layer type \"" + type + "\"; this version knows: dense");
-            std::string act = r.text(l, "activation", lp, false);
-            if (!act.empty() && act != "relu" && act != "none")
-                r.error(l.find("activation")->loc, lp + ".activation", "expected relu or none, got \"" + act + "\"");
-            DenseLayer layer;
-            const std::size_t expect_in = prev_outputs;
-            layer.weight = r.npy(l, "weight", lp, w.dir);
-            // The next layer is checked against this one's outputs even if this one is rejected.
-            prev_outputs = layer.weight.shape.size() == 2 ? layer.weight.shape[1] : 0;
-            layer.bias = r.npy(l, "bias", lp, w.dir);
-            layer.relu = act == "relu";
-            if (layer.weight.data.empty() || layer.bias.data.empty()) continue;
-            if (layer.weight.shape.size() != 2) {
-                r.error(l.find("weight")->loc, lp + ".weight", "expected a 2-D (inputs, outputs) matrix");
-                continue;
-            }
-            if (layer.bias.shape.size() != 1 || layer.bias.shape[0] != layer.weight.shape[1]) {
-                r.error(l.find("bias")->loc, lp + ".bias",
-                        "has " + std::to_string(layer.bias.size()) + " values, expected " +
-                            std::to_string(layer.weight.shape[1]) + " (one per output)");
-                continue;
-            }
-            if (expect_in && layer.weight.shape[0] != expect_in) {
-                r.error(l.find("weight")->loc, lp + ".weight",
-                        "has " + std::to_string(layer.weight.shape[0]) + " inputs, expected " + std::to_string(expect_in));
-                continue;
-            }
-            w.network.push_back(std::move(layer));
-        }
-        if (!w.network.empty() && (!w.inputs || w.labels.empty()))
+        const std::size_t before = r.errors.size();
+        w.network = read_network(*n, root.find("input_shape"), w.input_features(), w.dir, w.file, r.errors);
+        // (Data that is there but wrong has its own errors.)
+        if (!w.network.empty() && (!w.inputs || w.labels.empty()) && (!root.find("data") || r.errors.empty()))
             r.error(n->loc, "network", "a network needs data.inputs and data.labels to compute accuracy");
-        if (!w.network.empty() && !w.labels.empty()) {
-            const auto classes = static_cast<long long>(w.network.back().weight.shape[1]);
+        if (r.errors.size() == before && !w.network.empty() && !w.labels.empty()) {
+            const auto classes = static_cast<long long>(w.network.output_size());
             for (std::size_t i = 0; i < w.labels.size(); ++i)
                 if (w.labels[i] >= classes) {
                     r.error(root.find("data")->find("labels")->loc, "data.labels",
@@ -266,12 +309,22 @@ Workload load_workload(const std::string& path, const ChipConfig& chip, const st
     }
     if (!r.errors.empty()) throw InputErrors(r.errors);
 
+    if (w.has_network()) w.reference_cache = std::make_shared<ReferenceCache>();
     if (w.generator == "peak") {
-        w.trace = parse_trace(peak_trace_text(chip), "(peak trace for " + chip.name + ")", w.dir);
+        w.generated_trace = peak_trace_text(chip);
+        w.trace = parse_trace(w.generated_trace, "(peak trace for " + chip.name + ")", w.dir);
     } else if (w.generator == "traffic") {
         w.trace.file = w.file;  // no streams: the traffic driver injects the messages
-    } else {
+    } else if (!trace_file.empty() || root.find("trace")) {
         w.trace = load_trace((fs::path(w.dir) / trace_file).string());
+    } else if (map_network) {
+        // No trace: the mapper tiles the network onto this chip. Its derived files stay in memory.
+        Mapping m = aimc::map_network(w.network, chip);
+        w.generated_trace = m.trace_text;
+        w.trace = parse_trace(m.trace_text, "(mapped trace of " + w.name + " for " + chip.name + ")", w.dir);
+        for (auto& [name, array] : m.files) w.generated_files[(fs::path(w.dir) / name).string()] = std::move(array);
+    } else {
+        w.trace.file = "(network of " + w.name + ", not mapped)";
     }
     return w;
 }
