@@ -5,6 +5,7 @@
 #include <spdlog/spdlog.h>
 
 #include <array>
+#include <chrono>
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
@@ -584,7 +585,10 @@ int cmd_run(const Args& a) {
         opt.timeline_file = a.values.at("--timeline");
     }
     opt.progress = !a.quiet;
+    const auto load_start = std::chrono::steady_clock::now();
     const auto [cfg, wl] = load_chip_and_workload(chip_file, workload_path, a.sets);
+    spdlog::debug("chip and workload loaded in {:.3f} s",
+                  std::chrono::duration<double>(std::chrono::steady_clock::now() - load_start).count());
     if (wl.traffic && opt.samples)
         throw UsageError("--samples: a traffic workload has no samples; its length is traffic.warmup + traffic.duration");
     if (functional && wl.traffic) throw UsageError("--mode functional: a traffic workload has no values to compute");

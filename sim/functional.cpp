@@ -7,6 +7,8 @@
 #include <memory>
 #include <thread>
 
+#include <spdlog/spdlog.h>
+
 #include "sim/dataflow.hpp"
 #include "sim/errors.hpp"
 #include "sim/simulation.hpp"
@@ -88,7 +90,9 @@ nlohmann::ordered_json run_functional(const ChipConfig& cfg, const Workload& w, 
     for (const auto& s : w.trace.streams)
         if (s.endpoint != kHostEndpoint) used[static_cast<std::size_t>(s.endpoint)] = true;
 
+    auto since = [&] { return std::chrono::duration<double>(std::chrono::steady_clock::now() - wall_start).count(); };
     const std::vector<std::size_t> reference = reference_predictions(w, opt.samples, opt.threads);
+    spdlog::debug("float reference of {} samples done at {:.3f} s", opt.samples, since());
     std::vector<std::vector<double>> on(opt.times.size()), off(opt.times.size());
     Top1 last;
     std::unique_ptr<Progress> progress;
@@ -112,6 +116,7 @@ nlohmann::ordered_json run_functional(const ChipConfig& cfg, const Workload& w, 
                 }
             program_cores(w.trace, files, seed, cores, opt.threads,
                           [&](int c) -> CoreNumerics& { return *numerics[static_cast<std::size_t>(c)]; });
+            spdlog::debug("seed {}, t = {}: programmed at {:.3f} s", seed, opt.times[t].label, since());
             for (bool compensated : settings) {
                 for (auto& n : numerics)
                     if (n) n->set_drift_compensation(compensated);
@@ -124,6 +129,8 @@ nlohmann::ordered_json run_functional(const ChipConfig& cfg, const Workload& w, 
                     (compensated == configured_compensation || settings.size() == 1))
                     write_logits(opt.logits_file, outputs);
                 last = score_outputs(w, outputs, reference);
+                spdlog::debug("seed {}, t = {}, compensation {}: {} samples done at {:.3f} s", seed, opt.times[t].label,
+                              compensated ? "on" : "off", opt.samples, since());
                 (compensated ? on : off)[t].push_back(static_cast<double>(last.correct) / static_cast<double>(last.samples));
             }
         }

@@ -24,9 +24,17 @@ std::vector<ParamDecl> with(std::vector<ParamDecl> a, const std::vector<ParamDec
 // rounding mode), so the rounding has no bias towards either sign.
 class SymmetricCodes {
 public:
+    // nearbyint (ties to even) for |v| < 2^51 without a library call, so conversion loops
+    // vectorize: adding and removing 1.5 · 2^52 leaves the nearest integer in the default
+    // rounding mode; done on the magnitude so that the sign (of zero too) is kept. Larger
+    // magnitudes are clipped by code() anyway (L < 2^31).
+    static double nearest(double v) {
+        constexpr double kShift = 6755399441055744.0;  // 1.5 · 2^52
+        return std::copysign((std::fabs(v) + kShift) - kShift, v);
+    }
     explicit SymmetricCodes(int bits) : levels_(std::ldexp(1.0, bits - 1) - 1) {}
     // The code nearest to v·L, clipped to ±L; v is in units of full scale.
-    double code(double v) const { return std::clamp(std::nearbyint(v * levels_), -levels_, levels_); }
+    double code(double v) const { return std::clamp(nearest(v * levels_), -levels_, levels_); }
     double levels() const { return levels_; }
 
 private:

@@ -16,26 +16,35 @@ namespace {
 // `round` rounds a value to the unit's format; `fma` computes s·y + o rounded once to it.
 template <class Round, class Fma>
 void run_stages(const DigitalOp& op, const float* in, float* out, std::size_t n, Round round, Fma fma) {
-    std::vector<float> y(n);
-    for (std::size_t i = 0; i < n; ++i) {
-        float v = round(in[i]);
-        if (op.add) v = round(v + round(op.add[i]));
-        if (op.affine()) v = fma(op.scale ? round(op.scale[i]) : 1.f, v, op.offset ? round(op.offset[i]) : 0.f);
-        if (op.bias) v = round(v + round(op.bias[i]));
-        switch (op.activation) {
-            case Activation::None: break;
-            case Activation::Relu: v = std::max(v, 0.f); break;
-            case Activation::Clipped: v = std::clamp(v, 0.f, round(op.activation_param)); break;
-            case Activation::Leaky: v = v < 0 ? round(v * round(op.activation_param)) : v; break;
-        }
-        if (op.residual) v = round(v + round(op.residual[i]));
-        y[i] = v;
+    // Stage after stage over the whole vector (the same operations per element as one pass, in
+    // the same order), so each stage is a tight loop.
+    std::vector<float> pooled(op.pooling == Pooling::None ? 0 : n);
+    float* y = op.pooling == Pooling::None ? out : pooled.data();
+    for (std::size_t i = 0; i < n; ++i) y[i] = round(in[i]);
+    if (op.add)
+        for (std::size_t i = 0; i < n; ++i) y[i] = round(y[i] + round(op.add[i]));
+    if (op.affine())
+        for (std::size_t i = 0; i < n; ++i)
+            y[i] = fma(op.scale ? round(op.scale[i]) : 1.f, y[i], op.offset ? round(op.offset[i]) : 0.f);
+    if (op.bias)
+        for (std::size_t i = 0; i < n; ++i) y[i] = round(y[i] + round(op.bias[i]));
+    switch (op.activation) {
+        case Activation::None: break;
+        case Activation::Relu:
+            for (std::size_t i = 0; i < n; ++i) y[i] = std::max(y[i], 0.f);
+            break;
+        case Activation::Clipped:
+            for (std::size_t i = 0; i < n; ++i) y[i] = std::clamp(y[i], 0.f, round(op.activation_param));
+            break;
+        case Activation::Leaky:
+            for (std::size_t i = 0; i < n; ++i) y[i] = y[i] < 0 ? round(y[i] * round(op.activation_param)) : y[i];
+            break;
     }
-    if (op.pooling == Pooling::None) {
-        std::copy(y.begin(), y.end(), out);
-        return;
-    }
-    op.arrange_pool_windows(y);
+    if (op.residual)
+        for (std::size_t i = 0; i < n; ++i) y[i] = round(y[i] + round(op.residual[i]));
+    if (op.pooling == Pooling::None) return;
+    op.arrange_pool_windows(pooled);
+    y = pooled.data();
     const std::size_t k = op.pool_size();
     for (std::size_t w = 0; w < n / k; ++w) {
         float acc = op.pooling == Pooling::Max ? y[w * k] : 0.f;
