@@ -19,6 +19,18 @@ std::vector<ParamDecl> with(std::vector<ParamDecl> a, const std::vector<ParamDec
     return a;
 }
 
+// out[i] = code(in[i] / scale) · gain / L with the codes of SymmetricCodes, for whole vectors:
+// compiled for the widest vector unit (no operation here can fuse, so every clone rounds alike).
+__attribute__((target_clones("avx512f", "avx2", "default"))) __attribute__((optimize("fp-contract=off")))
+void quantize(const float* in, float* out, std::size_t n, double scale, double gain, double levels) {
+    constexpr double kShift = 6755399441055744.0;  // 1.5 · 2^52, see SymmetricCodes::nearest
+    for (std::size_t i = 0; i < n; ++i) {
+        const double v = in[i] / scale * levels;
+        const double c = std::clamp(std::copysign((std::fabs(v) + kShift) - kShift, v), -levels, levels);
+        out[i] = static_cast<float>(c * gain / levels);
+    }
+}
+
 // Symmetric signed codes -L..L with L = 2^(bits-1) - 1 (zero is a code and both signs reach the
 // same magnitude), shared by the DACs and the ADC. Ties round to even (nearbyint in the default
 // rounding mode), so the rounding has no bias towards either sign.
@@ -78,7 +90,7 @@ public:
 
     double encode(const float* x, std::size_t n, float* xn) const override {
         const double s = scale_(x, n);
-        for (std::size_t i = 0; i < n; ++i) xn[i] = static_cast<float>(codes_.code(x[i] / s) / codes_.levels());
+        quantize(x, xn, n, s, 1.0, codes_.levels());
         return s;
     }
     int windows() const override { return windows_; }
@@ -202,6 +214,11 @@ public:
     // clip and quantize (one step: the clip is on the codes, as ±bound maps to ±L exactly).
     void convert(float* y, std::size_t n, std::uint64_t event) const override {
         AIMC_ASSERT(mismatch_.empty() || n <= mismatch_.gain.size(), "ADC bank narrower than the converted vector");
+        if (s_ == 0 && noise_std_ == 0 && mismatch_.empty()) {
+            // The common case (no nonlinearity, noise or mismatch): clip and quantize only.
+            quantize(y, y, n, bound_, bound_, codes_.levels());
+            return;
+        }
         NormalSequence noise(noise_, event);
         for (std::size_t i = 0; i < n; ++i) {
             double v = y[i];
