@@ -4,6 +4,7 @@
 
 #include <systemc>
 
+#include "models/common/matmul.hpp"
 #include "models/core/core_numerics.hpp"
 #include "models/core/mvm_pipeline.hpp"
 #include "sim/config.hpp"
@@ -75,6 +76,45 @@ BENCHMARK(BM_HermesMvm);
 BENCHMARK(BM_HermesNoisyMvm);
 BENCHMARK(BM_HermesReadNoiseMvm);
 BENCHMARK(BM_HermesAdcNoiseMvm);
+
+// 64 vectors at once, as the dataflow runs them (one batch), against the same 64 products done
+// by the numerics' matmul alone.
+void BM_HermesMvmBatch64(benchmark::State& state) {
+    aimc::ChipConfig cfg = aimc::load_chip_config(source("configs/hermes.yaml"));
+    aimc::CoreNumerics n(cfg.at("core"), aimc::NumericsContext{1, 0, 3600.0});
+    aimc::WeightTile t;
+    t.rows = t.cols = 256;
+    t.w = test_weights();
+    n.program(t);
+    std::vector<float> x, y(64 * 256);
+    for (int b = 0; b < 64; ++b) {
+        const auto v = test_input();
+        x.insert(x.end(), v.begin(), v.end());
+    }
+    std::vector<std::uint64_t> events(64);
+    std::uint64_t event = 0;
+    for (auto _ : state) {
+        for (auto& e : events) e = event++;
+        n.mvm_batch(x.data(), y.data(), 64, events.data());
+        benchmark::DoNotOptimize(y.data());
+    }
+    state.SetItemsProcessed(state.iterations() * 64 * 256 * 256);  // MACs
+}
+void BM_PlainMatmulBatch64(benchmark::State& state) {
+    const std::vector<float> w = test_weights();
+    std::vector<float> x, y(64 * 256);
+    for (int b = 0; b < 64; ++b) {
+        const auto v = test_input();
+        x.insert(x.end(), v.begin(), v.end());
+    }
+    for (auto _ : state) {
+        aimc::matmul(x.data(), w.data(), y.data(), 64, 256, 256);
+        benchmark::DoNotOptimize(y.data());
+    }
+    state.SetItemsProcessed(state.iterations() * 64 * 256 * 256);  // MACs
+}
+BENCHMARK(BM_HermesMvmBatch64);
+BENCHMARK(BM_PlainMatmulBatch64);
 
 void BM_MvmPipelineIssue(benchmark::State& state) {
     aimc::MvmPhases p{8, 128, 5, 8};
