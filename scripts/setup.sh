@@ -16,7 +16,8 @@ PACKAGES=(
   zlib1g-dev                            # gzip-compressed IDX data sets
   dataset-fashion-mnist                 # Fashion-MNIST (IDX) in /usr/share/datasets/fashion-mnist
   catch2                                # unit tests (v2)
-  python3 python3-numpy python3-yaml    # scripts (workload generators)
+  python3 python3-numpy python3-yaml    # scripts (workload generators, sweeps)
+  python3-matplotlib                    # sweep and interconnect plots
 )
 
 missing=()
