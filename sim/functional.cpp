@@ -137,13 +137,8 @@ nlohmann::ordered_json run_functional(const ChipConfig& cfg, const Workload& w, 
     }
 
     progress.reset();
-    nlohmann::ordered_json r;
-    r["schema_version"] = kReportSchemaVersion;
-    r["tool"] = {{"name", "aimcsim"}, {"version", kToolVersion}};
+    nlohmann::ordered_json r = report_head(cfg, w, cores, opt.samples, opt.seed);
     r["mode"] = "functional";
-    r["chip"] = {{"name", cfg.name}, {"file", cfg.file}, {"cores", cores}};
-    r["workload"] = {{"name", w.name}, {"path", w.file}, {"samples", opt.samples}};
-    r["seed"] = opt.seed;
     r["seeds"] = opt.seeds;
     auto& acc = r["accuracy"];
     acc["samples"] = opt.samples;

@@ -12,6 +12,7 @@
 #include "sim/errors.hpp"
 #include "sim/functional.hpp"
 #include "sim/player.hpp"
+#include "sim/provenance.hpp"
 #include "sim/registry.hpp"
 #include "sim/traffic.hpp"
 
@@ -32,6 +33,17 @@ const bool run_kind_registered = [] {
 double ns(std::uint64_t cycles, double clock_hz) { return static_cast<double>(cycles) * 1e9 / clock_hz; }
 
 }  // namespace
+
+nlohmann::ordered_json report_head(const ChipConfig& cfg, const Workload& w, int cores, std::size_t samples,
+                                   std::uint64_t seed) {
+    nlohmann::ordered_json r;
+    r["schema_version"] = kReportSchemaVersion;
+    r["tool"] = {{"name", "aimcsim"}, {"version", kToolVersion}, {"git_commit", git_commit()}};
+    r["chip"] = {{"name", cfg.name}, {"file", cfg.file}, {"cores", cores}, {"config_hash", config_hash(cfg)}};
+    r["workload"] = {{"name", w.name}, {"path", w.file}, {"samples", samples}, {"files_hash", workload_hash(w)}};
+    r["seed"] = seed;
+    return r;
+}
 
 void write_logits(const std::string& path, const std::vector<std::vector<float>>& outputs) {
     const std::size_t width = outputs.empty() ? 0 : outputs[0].size();
@@ -205,12 +217,7 @@ nlohmann::ordered_json simulate(const ChipConfig& cfg, const Workload& workload,
     e.static_ = chip.total_static_power() * total_s;
     const double total_j = e.total();
 
-    nlohmann::ordered_json r;
-    r["schema_version"] = kReportSchemaVersion;
-    r["tool"] = {{"name", "aimcsim"}, {"version", kToolVersion}};
-    r["chip"] = {{"name", cfg.name}, {"file", cfg.file}, {"cores", cores}};
-    r["workload"] = {{"name", workload.name}, {"path", workload.file}, {"samples", run.samples}};
-    r["seed"] = run.seed;
+    nlohmann::ordered_json r = report_head(cfg, workload, cores, run.samples, run.seed);
 
     double sum_latency = 0, max_latency = 0;
     for (std::size_t k = 0; k < run.samples; ++k) {

@@ -28,6 +28,11 @@ void write_logits(const std::string& path, const std::vector<std::vector<float>>
 inline constexpr const char* kToolVersion = "0.1.0";
 inline constexpr int kReportSchemaVersion = 1;
 
+// The keys every report starts with: schema_version, tool (name, version, git_commit), chip (name,
+// file, cores, config_hash), workload (name, path, samples, files_hash), seed.
+nlohmann::ordered_json report_head(const ChipConfig& cfg, const Workload& w, int cores, std::size_t samples,
+                                   std::uint64_t seed);
+
 // Elaborates the chip, plays the workload's trace and returns the report (see docs/report.md).
 // Throws InputError for problems found while running (a malformed operation, a deadlock).
 // SystemC can elaborate once per process: call this at most once.

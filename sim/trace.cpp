@@ -203,7 +203,8 @@ private:
     void pooling(const std::string& text, Op& op) const {
         const auto colon = text.find(':');
         const std::string kind = text.substr(0, colon);
-        auto k = colon == std::string::npos ? std::nullopt : parse_integer(text.substr(colon + 1));
+        std::optional<long long> k;
+        if (colon != std::string::npos) k = parse_integer(text.substr(colon + 1));
         if ((kind != "max" && kind != "avg") || !k || *k < 1 || *k > 4096)
             fail("pool=" + text + ": expected max:K or avg:K with a window K in 1..4096");
         op.pooling = kind;

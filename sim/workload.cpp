@@ -143,6 +143,8 @@ void read_data(WorkloadReader& r, const YamlNode& d, Workload& w) {
         return f.empty() ? f : (fs::path(w.dir) / f).string();
     };
     const std::string in_path = path_of("inputs"), lab_path = path_of("labels");
+    for (const auto& p : {in_path, lab_path})
+        if (!p.empty()) w.data_files.push_back(p);
     if (format.empty()) return;
     auto attempt = [&](const char* key, const std::string& p, auto&& read) {
         if (p.empty()) return false;

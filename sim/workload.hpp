@@ -41,6 +41,7 @@ struct Workload {
     // Files the mapper derived (conv weights as 2-D matrices, folded batchnorm weights and biases),
     // by the path the trace resolves them to: the run takes them from here, not from the disk.
     std::map<std::string, NpyArray> generated_files;
+    std::vector<std::string> data_files;  // data.inputs and data.labels, as read
 
     bool has_network() const { return !network.empty(); }
     std::size_t input_features() const { return inputs ? inputs->shape[1] : 0; }
