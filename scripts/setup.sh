@@ -18,6 +18,8 @@ PACKAGES=(
   catch2                                # unit tests (v2)
   python3 python3-numpy python3-yaml    # scripts (workload generators, sweeps)
   python3-matplotlib                    # sweep and interconnect plots
+  slurmctld slurmd slurm-client munge   # a one-node Slurm on localhost for sweeps (scripts/slurm_local.sh);
+                                        # installed without starting daemons, see below
 )
 
 missing=()
@@ -28,8 +30,19 @@ if ((${#missing[@]})); then
   SUDO=""
   if [ "$(id -u)" -ne 0 ]; then SUDO="sudo"; fi
   echo "setup: installing ${missing[*]}"
+  # Daemon packages (munge, slurmd, slurmctld) start their system services on install through
+  # invoke-rc.d where no policy forbids it. Forbid it for this install when no policy exists (as in
+  # Debian's Docker images, which ship one): scripts/slurm_local.sh runs its own daemons.
+  POLICY=/usr/sbin/policy-rc.d
+  if [ ! -e "$POLICY" ]; then
+    trap '$SUDO rm -f "$POLICY"' EXIT
+    printf '#!/bin/sh\n# Temporary, from aimcsim scripts/setup.sh: start no services.\nexit 101\n' \
+      | $SUDO tee "$POLICY" >/dev/null
+    $SUDO chmod 755 "$POLICY"
+  fi
   $SUDO apt-get update -q
-  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -q --no-install-recommends "${missing[@]}"
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -q --no-install-recommends "${missing[@]}" </dev/null
+  if [ "$(trap -p EXIT)" ]; then $SUDO rm -f "$POLICY"; trap - EXIT; fi
 fi
 
 TESTS=ON
