@@ -6,6 +6,7 @@
 
 #include <array>
 #include <chrono>
+#include <cmath>
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
@@ -24,7 +25,9 @@
 #include "sim/mapper.hpp"
 #include "sim/npy.hpp"
 #include "sim/probe.hpp"
+#include "sim/provenance.hpp"
 #include "sim/registry.hpp"
+#include "sim/report_diff.hpp"
 #include "sim/simulation.hpp"
 #include "sim/traffic.hpp"
 #include "sim/units.hpp"
@@ -41,12 +44,14 @@ Usage:
   aimcsim validate --chip FILE [--set K=V]...             check a chip description, print the assembled chip
   aimcsim describe [KIND] [--markdown]                    list component kinds and their parameters
   aimcsim trace    --chip FILE --workload DIR             print the trace a workload resolves to
+  aimcsim diff     OLD.json NEW.json [--rtol X] [--atol Y] [--keys PATTERN...] [--ignore PATTERN...]
+                                                          compare two reports key by key; exit 0 when they agree
   aimcsim map      --chip FILE --workload DIR [--trace-out FILE]
                                                           tile the workload's network onto the chip: print the
                                                           placement; write the trace (and the files it derives)
   aimcsim probe weights --chip FILE --weights W.npy [--t-inference T] [--seed N] [--out E.npy] [--no-compensation]
                                                           effective weights of one core after programming and drift
-  aimcsim probe mvm --chip FILE --weights W.npy [--t-inference T] [--seed N] [--inputs N] [--no-compensation]
+  aimcsim probe mvm --chip FILE --weights W.npy [--t-inference T] [--seed N] [--inputs N] [--no-compensation] [--out R.json]
                                                           relative MVM error on random inputs
   aimcsim --help | --version
 
@@ -81,6 +86,7 @@ Examples:
               --t-inference 0,1h,1d,1y --seeds 5
   aimcsim run --chip configs/hermes.yaml --workload workloads/synthetic/uniform-random --set traffic.rate=0.3
   aimcsim describe cco-adc
+  aimcsim diff golden.json new.json --rtol 1e-9 --ignore 'config.*' --keys 'energy.*' 'latency.*'
   aimcsim map --chip configs/tiny.yaml --workload workloads/tiny-mlp --trace-out mapped/trace.txt
   aimcsim probe weights --chip configs/aihwkit-pcm.yaml --weights W.npy --t-inference 1d --out E.npy
 
@@ -402,7 +408,7 @@ int cmd_probe(const Args& a) {
         throw UsageError("'probe' needs what to probe: 'probe weights' or 'probe mvm'");
     const bool weights = a.positional[0] == "weights";
     only(a, weights ? std::vector<std::string>{"--chip", "--weights", "--t-inference", "--seed", "--out"}
-                    : std::vector<std::string>{"--chip", "--weights", "--t-inference", "--seed", "--inputs"},
+                    : std::vector<std::string>{"--chip", "--weights", "--t-inference", "--seed", "--inputs", "--out"},
          true, 1);
     ChipConfig cfg = load_chip_config(require(a, "--chip"), a.sets);
     ProbeOptions opt;
@@ -423,6 +429,21 @@ int cmd_probe(const Args& a) {
     } else {
         if (a.values.count("--inputs")) opt.inputs = parse_count("--inputs", a.values.at("--inputs"), 1, 1'000'000);
         ProbeMvmResult r = probe_mvm(cfg, opt);
+        if (a.values.count("--out")) {
+            // The figures as a report, for regression goldens and scripts.
+            nlohmann::ordered_json j;
+            j["schema_version"] = kReportSchemaVersion;
+            j["tool"] = {{"name", "aimcsim"}, {"version", kToolVersion}, {"git_commit", git_commit()}};
+            j["chip"] = {{"name", cfg.name}, {"file", cfg.file}, {"config_hash", config_hash(cfg)}};
+            j["probe"] = {{"kind", "mvm"},          {"weights", opt.weights_file},
+                          {"rows", r.rows},         {"cols", r.cols},
+                          {"inputs", r.inputs},     {"seed", opt.seed},
+                          {"t_inference_s", opt.t_inference_s}, {"compensation", opt.compensation},
+                          {"alpha", r.alpha},       {"relative_error", r.relative_error}};
+            std::ofstream f(a.values.at("--out"), std::ios::binary);
+            f << j.dump(2) << "\n";
+            if (!f) throw InputError(a.values.at("--out") + ": cannot write the probe report");
+        }
         std::cout << fmt::format("probe mvm: {}x{} on '{}', t = {}, seed {}, {} inputs: relative error {:.5f} "
                                  "(std of y - y_ideal over std of y_ideal), alpha {:.6f}{}\n",
                                  r.rows, r.cols, cfg.name, when, opt.seed, r.inputs, r.relative_error, r.alpha,
@@ -612,6 +633,57 @@ int cmd_run(const Args& a) {
     return write_report(out, a.quiet, [&] { return simulate(cfg, wl, opt); }, print_summary);
 }
 
+// aimcsim diff OLD NEW [--rtol X] [--atol Y] [--keys P...] [--ignore P...] [--wall-clock]
+int cmd_diff(const std::vector<std::string>& args) {
+    DiffOptions opt;
+    std::vector<std::string> files;
+    std::vector<std::string>* list = nullptr;  // --keys / --ignore take every pattern up to the next option
+    auto number = [](const std::string& flag, const std::string& v) {
+        auto x = parse_real(v);
+        if (!x || !(*x >= 0) || !std::isfinite(*x)) throw UsageError(flag + ": expected a non-negative number, got '" + v + "'");
+        return *x;
+    };
+    for (std::size_t i = 1; i < args.size(); ++i) {
+        const std::string& s = args[i];
+        if (s == "--rtol" || s == "--atol") {
+            if (i + 1 >= args.size()) throw UsageError(s + " needs a value");
+            (s == "--rtol" ? opt.rtol : opt.atol) = number(s, args[++i]);
+            list = nullptr;
+        } else if (s == "--keys" || s == "--ignore") {
+            list = s == "--keys" ? &opt.keys : &opt.ignore;
+            if (i + 1 >= args.size() || args[i + 1].rfind("--", 0) == 0) throw UsageError(s + " needs at least one pattern");
+        } else if (s == "--wall-clock") {
+            opt.include_wall_clock = true;
+            list = nullptr;
+        } else if (s.rfind("--", 0) == 0) {
+            throw UsageError("unknown option '" + s + "' for diff");
+        } else if (list) {
+            list->push_back(s);
+        } else {
+            files.push_back(s);
+        }
+    }
+    if (files.size() != 2) throw UsageError("'diff' needs two reports: aimcsim diff OLD.json NEW.json");
+    nlohmann::json doc[2];
+    for (int k = 0; k < 2; ++k) {
+        std::ifstream in(files[static_cast<std::size_t>(k)], std::ios::binary);
+        if (!in) throw InputError(files[static_cast<std::size_t>(k)] + ": cannot open the report");
+        try {
+            doc[k] = nlohmann::json::parse(in);
+        } catch (const nlohmann::json::parse_error& e) {
+            throw InputError(files[static_cast<std::size_t>(k)] + ": not a JSON report (" + e.what() + ")");
+        }
+    }
+    const DiffResult r = diff_reports(doc[0], doc[1], opt);
+    if (r.changed.empty()) {
+        std::cout << fmt::format("reports agree: {} keys compared (rtol {}, atol {})\n", r.compared, opt.rtol, opt.atol);
+        return 0;
+    }
+    std::cout << diff_table(r)
+              << fmt::format("{} of {} keys differ beyond rtol {}, atol {}\n", r.changed.size(), r.compared, opt.rtol, opt.atol);
+    return 1;
+}
+
 }  // namespace
 
 int cli_main(const std::vector<std::string>& args) {
@@ -633,6 +705,7 @@ int cli_main(const std::vector<std::string>& args) {
                 std::cout << kUsage;
                 return 0;
             }
+        if (args[0] == "diff") return cmd_diff(args);
         Args a = parse_args(args);
         if (a.command == "run") return cmd_run(a);
         if (a.command == "validate") return cmd_validate(a);
