@@ -200,6 +200,11 @@ do_start() {
   slurmctld -c -f "$CONF" </dev/null >>"$LOG_DIR/slurmctld.stderr" 2>&1 \
     || fail "slurmctld exited with status $?"
   wait_for "slurmctld" 'live_pid slurmctld >/dev/null && sinfo -h >/dev/null 2>&1' "$TIMEOUT" || fail
+  # slurmd 22.05 initializes its cgroup plugin even with proctrack/linuxproc and task/none, so it
+  # needs the system's cgroup file system (present on any booted machine or container; missing in
+  # a bare chroot without /sys).
+  grep -q ' /sys/fs/cgroup' /proc/mounts \
+    || fail "slurmd needs a cgroup file system on /sys/fs/cgroup; none is mounted here (a chroot without /sys?)"
   slurmd -f "$CONF" -N "$(hostname -s)" </dev/null >>"$LOG_DIR/slurmd.stderr" 2>&1 \
     || fail "slurmd exited with status $?"
   wait_for "the node to be idle" 'live_pid slurmd >/dev/null && [ "$(node_state)" = idle ]' "$TIMEOUT" \
