@@ -13,6 +13,7 @@
 #include <iostream>
 #include <limits>
 #include <map>
+#include <new>
 #include <functional>
 #include <optional>
 #include <sstream>
@@ -23,6 +24,7 @@
 #include "sim/errors.hpp"
 #include "sim/functional.hpp"
 #include "sim/mapper.hpp"
+#include "sim/memory.hpp"
 #include "sim/npy.hpp"
 #include "sim/probe.hpp"
 #include "sim/provenance.hpp"
@@ -73,6 +75,9 @@ Options of run (validate and trace take --chip and --set):
                        settings to report (one setting halves the work)
   --seeds N            functional mode: run seeds SEED..SEED+N-1, report mean and std (default 1)
   --threads N          threads for the numerics (default: all); results do not depend on it
+  --memory-limit SIZE  refuse to start a run whose estimated memory exceeds SIZE, e.g. 4GiB, 512MiB
+                       (default: 80% of the physical memory, or of a lower cgroup or ulimit -v limit);
+                       -v prints the estimate, the report has it (sim.memory_estimate_bytes)
   --set KEY=VALUE      override one config value, e.g. --set core.adc.bits=6 (repeatable); keys
                        traffic.* override the workload's traffic section, e.g. --set traffic.rate=0.3
   -q, --quiet          no summary on stdout
@@ -110,7 +115,7 @@ Args parse_args(const std::vector<std::string>& a) {
     static const std::vector<std::string> with_value = {"--chip",    "--workload",    "--out",    "--seed",
                                                         "--samples", "--t-inference", "--weights", "--inputs", "--threads",
                                                         "--mode",    "--seeds",       "--logits",  "--timeline",
-                                                        "--compensation", "--trace-out"};
+                                                        "--compensation", "--trace-out", "--memory-limit"};
     for (std::size_t i = 1; i < a.size(); ++i) {
         const std::string& s = a[i];
         std::string key = s, value;
@@ -573,7 +578,7 @@ void print_functional_summary(const nlohmann::ordered_json& r, const std::string
 
 int cmd_run(const Args& a) {
     only(a, {"--chip", "--workload", "--out", "--seed", "--samples", "--t-inference", "--threads", "--mode", "--seeds",
-             "--logits", "--timeline", "--compensation"},
+             "--logits", "--timeline", "--compensation", "--memory-limit"},
          true, 0);
     const std::string chip_file = require(a, "--chip");
     const std::string workload_path = require(a, "--workload");
@@ -592,6 +597,13 @@ int cmd_run(const Args& a) {
     if (a.values.count("--samples")) opt.samples = parse_count("--samples", a.values.at("--samples"), 1, 100'000'000);
     if (a.values.count("--threads"))
         opt.threads = static_cast<unsigned>(parse_count("--threads", a.values.at("--threads"), 1, 1024));
+    if (a.values.count("--memory-limit")) {
+        const std::string& v = a.values.at("--memory-limit");
+        const auto bytes = parse_memory_size(v);
+        if (!bytes)
+            throw UsageError("--memory-limit: expected a size such as 4GiB, 512MiB or 1000000 (bytes), got '" + v + "'");
+        opt.memory_limit = *bytes;
+    }
     std::vector<DriftTime> times;
     if (a.values.count("--t-inference")) {
         times = parse_time_list(a.values.at("--t-inference"));
@@ -625,6 +637,7 @@ int cmd_run(const Args& a) {
         f.samples = opt.samples ? *opt.samples : wl.default_samples;
         f.threads = opt.threads ? opt.threads : std::max(1u, std::thread::hardware_concurrency());
         f.logits_file = opt.logits_file;
+        f.memory_limit = opt.memory_limit;
         f.progress = opt.progress;
         f.compensated = compensation != "off";
         f.uncompensated = compensation != "on";
@@ -723,6 +736,12 @@ int cli_main(const std::vector<std::string>& args) {
         return 1;
     } catch (const InputError& e) {
         std::cerr << "error: " << e.what() << "\n";
+        return 1;
+    } catch (const std::bad_alloc&) {
+        // The estimate (sim/memory.hpp) refuses what will not fit; this is what it missed, or a
+        // limit raised past the memory there is.
+        std::cerr << "error: out of memory: the run needs more memory than this process may use (see --memory-limit "
+                     "and docs/robustness.md)\n";
         return 1;
     } catch (const InternalError& e) {
         std::cerr << "aimcsim: " << e.what() << "\nThis is a bug in aimcsim; please report it with the command line.\n";

@@ -11,6 +11,7 @@
 
 #include "sim/dataflow.hpp"
 #include "sim/errors.hpp"
+#include "sim/memory.hpp"
 #include "sim/simulation.hpp"
 #include "sim/timeline.hpp"
 
@@ -86,6 +87,9 @@ nlohmann::ordered_json run_functional(const ChipConfig& cfg, const Workload& w, 
             throw InputError(w.trace.where(s.line) + ": core " + std::to_string(s.endpoint) +
                              " does not exist: the chip has " + std::to_string(cores) + " cores (0.." +
                              std::to_string(cores - 1) + ")");
+    const MemoryEstimate memory = estimate_memory(cfg, w, files, {opt.samples, opt.threads, false, !opt.logits_file.empty()});
+    spdlog::debug("memory estimate: {} ({})", format_bytes(memory.total()), memory.breakdown());
+    check_memory(memory, opt.memory_limit, opt.memory_limit != 0);
     std::vector<bool> used(static_cast<std::size_t>(cores), false);
     for (const auto& s : w.trace.streams)
         if (s.endpoint != kHostEndpoint) used[static_cast<std::size_t>(s.endpoint)] = true;
@@ -151,6 +155,7 @@ nlohmann::ordered_json run_functional(const ChipConfig& cfg, const Workload& w, 
                           {"uncompensated", opt.uncompensated ? spread(off[t]) : nlohmann::ordered_json(nullptr)}});
     acc["points"] = points;
     r["config"] = cfg.resolved_json();
+    r["sim"]["memory_estimate_bytes"] = memory.total();
     r["sim"]["wall_s"] = std::chrono::duration<double>(std::chrono::steady_clock::now() - wall_start).count();
     return r;
 }

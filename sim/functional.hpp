@@ -37,6 +37,7 @@ struct FunctionalOptions {
     unsigned threads = 1;
     bool compensated = true, uncompensated = true;  // which columns to compute
     bool progress = false;    // progress bar on stderr (when it is a terminal)
+    std::uint64_t memory_limit = 0;  // bytes (--memory-limit); 0: the default (sim/memory.hpp)
     std::string logits_file;  // the outputs of the first seed at the first time, compensation as configured
                               // (or as the one setting computed)
 };

@@ -5,6 +5,7 @@
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
+#include <filesystem>
 #include <limits>
 #include <memory>
 #include <system_error>
@@ -28,6 +29,11 @@ bool ends_with(const std::string& s, const std::string& tail) {
 }
 
 std::string read_bytes(const std::string& path) {
+    // A device or a pipe could stream forever; a data file is a regular file.
+    std::error_code ec;
+    if (std::filesystem::exists(path, ec) && !std::filesystem::is_directory(path, ec) &&
+        !std::filesystem::is_regular_file(path, ec))
+        fail(path, "not a regular file");
     std::unique_ptr<std::FILE, int (*)(std::FILE*)> f(std::fopen(path.c_str(), "rb"), &std::fclose);
     if (!f) fail(path, "cannot open file (" + std::generic_category().message(errno) + ")");
     std::string bytes;

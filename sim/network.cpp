@@ -343,8 +343,12 @@ Network read_network(const YamlNode& n, const YamlNode* input_shape, std::size_t
             ok = v && *v >= 1 && *v <= 100'000'000;
             if (ok) s.push_back(static_cast<std::size_t>(*v));
         }
+        double values = 1;  // in double: the product of three dimensions overflows 64 bits
+        for (std::size_t d : s) values *= static_cast<double>(d);
         if (!ok)
             r.error(input_shape->loc, "input_shape", "expected [n] or [H, W, C] with positive integers");
+        else if (values > 1e9)
+            r.error(input_shape->loc, "input_shape", shape_text(s) + " has more than 10^9 values per sample");
         else if (features && shape_size(s) != features)
             r.error(input_shape->loc, "input_shape",
                     shape_text(s) + " has " + std::to_string(shape_size(s)) + " values per sample, the data set has " +

@@ -10,6 +10,7 @@
 #include <cstdint>
 #include <cstdio>
 #include <cstring>
+#include <filesystem>
 #include <limits>
 #include <memory>
 #include <system_error>
@@ -353,6 +354,11 @@ NpyArray parse_npy(const std::string& bytes, const std::string& name) {
 }
 
 NpyArray read_npy(const std::string& path) {
+    // A device or a pipe could stream forever; a data file is a regular file.
+    std::error_code ec;
+    if (std::filesystem::exists(path, ec) && !std::filesystem::is_directory(path, ec) &&
+        !std::filesystem::is_regular_file(path, ec))
+        fail(path, "not a regular file");
     std::unique_ptr<std::FILE, int (*)(std::FILE*)> f(std::fopen(path.c_str(), "rb"), &std::fclose);
     if (!f) fail(path, "cannot open file (" + errno_text(errno) + ")");
     std::string bytes;

@@ -11,6 +11,7 @@
 #include "sim/dataflow.hpp"
 #include "sim/errors.hpp"
 #include "sim/functional.hpp"
+#include "sim/memory.hpp"
 #include "sim/player.hpp"
 #include "sim/provenance.hpp"
 #include "sim/registry.hpp"
@@ -119,6 +120,12 @@ nlohmann::ordered_json simulate(const ChipConfig& cfg, const Workload& workload,
         spdlog::warn("{} samples requested but the data set has {}; inputs repeat from the start",
                      run.samples, workload.inputs->shape[0]);
 
+    const unsigned threads = opt.threads ? opt.threads : std::max(1u, std::thread::hardware_concurrency());
+    // Before the chip, its crossbars and the values are allocated: refuse what will not fit.
+    const MemoryEstimate memory = estimate_memory(cfg, workload, files, {run.samples, threads, true, !opt.logits_file.empty()});
+    spdlog::debug("memory estimate: {} ({})", format_bytes(memory.total()), memory.breakdown());
+    check_memory(memory, opt.memory_limit, opt.memory_limit != 0);
+
     Chip chip("chip", cfg, NumericsContext{run.seed, 0, t_inference});
     run.chip = &chip;
     const int cores = chip.core_count();
@@ -159,7 +166,6 @@ nlohmann::ordered_json simulate(const ChipConfig& cfg, const Workload& workload,
     std::unique_ptr<TrafficRun> traffic;
     if (workload.traffic) traffic = std::make_unique<TrafficRun>(cfg, chip, *workload.traffic, run.seed, run.error);
 
-    const unsigned threads = opt.threads ? opt.threads : std::max(1u, std::thread::hardware_concurrency());
     program_cores(
         workload.trace, files, run.seed, cores, threads, [&](int c) -> CoreNumerics& { return chip.core(c).numerics(); },
         [&](int c) { chip.core(c).record_programming(); });
@@ -307,6 +313,7 @@ nlohmann::ordered_json simulate(const ChipConfig& cfg, const Workload& workload,
     r["host"] = chip.host().stats(total_cycles);
     r["config"] = cfg.resolved_json();
     r["sim"]["events"] = run.events;
+    r["sim"]["memory_estimate_bytes"] = memory.total();
     r["sim"]["wall_s"] =
         std::chrono::duration<double>(std::chrono::steady_clock::now() - wall_start).count();
     return r;

@@ -19,6 +19,7 @@ struct RunOptions {
     std::string logits_file;                 // write the host outputs (samples × outputs) there
     std::string timeline_file;               // write a Chrome/Perfetto trace-event timeline there
     bool progress = false;                   // progress bar on stderr (when it is a terminal)
+    std::uint64_t memory_limit = 0;          // bytes (--memory-limit); 0: the default (sim/memory.hpp)
 };
 
 // Writes per-sample output vectors as a (samples, outputs) float64 .npy file (InputError when
@@ -34,7 +35,8 @@ nlohmann::ordered_json report_head(const ChipConfig& cfg, const Workload& w, int
                                    std::uint64_t seed);
 
 // Elaborates the chip, plays the workload's trace and returns the report (see docs/report.md).
-// Throws InputError for problems found while running (a malformed operation, a deadlock).
+// Throws InputError for problems found while running (a malformed operation, a deadlock), and
+// before elaborating when the memory estimate exceeds the limit.
 // SystemC can elaborate once per process: call this at most once.
 nlohmann::ordered_json simulate(const ChipConfig& chip, const Workload& workload, const RunOptions& options);
 

@@ -61,15 +61,15 @@ public:
         trace_.dir = dir;
     }
 
-    Trace run(const std::string& text) {
-        std::istringstream in(text);
+    Trace run(std::istream& in) {
         std::string raw;
+        std::vector<std::string> tok;
         bool header = false;
-        while (std::getline(in, raw)) {
+        std::streambuf& sb = *in.rdbuf();
+        while (next_line(sb, raw)) {
             ++line_;
-            if (line_ > 10'000'000) fail("more than 10 million lines");
-            std::string l = raw.substr(0, raw.find('#'));
-            std::vector<std::string> tok = split(l);
+            if (line_ > kMaxLines) fail("more than 10 million lines");
+            split(raw, std::min(raw.size(), raw.find('#')), tok);
             if (tok.empty()) continue;
             if (!header) {
                 if (tok[0] != "aimcsim-trace" || tok.size() != 2)
@@ -105,14 +105,37 @@ private:
     std::set<int> written_;  // buffers of the current stream written so far
     int program_line_ = 0;   // of the current stream's `program`, if any
 
+    static constexpr int kMaxLines = 10'000'000;
+    static constexpr std::size_t kMaxLineBytes = 1 << 20;
+
     [[noreturn]] void fail(const std::string& msg) const { throw InputError(trace_.where(line_) + ": " + msg); }
 
-    static std::vector<std::string> split(const std::string& s) {
-        std::vector<std::string> out;
-        std::istringstream ss(s);
-        std::string t;
-        while (ss >> t) out.push_back(t);
-        return out;
+    // The next line (without its '\n') into `line`; false at the end of the input. A line longer
+    // than 1 MiB (a binary file, a device) is an error, before it fills the memory.
+    bool next_line(std::streambuf& sb, std::string& line) {
+        line.clear();
+        for (int c = sb.sbumpc();; c = sb.sbumpc()) {
+            if (c == std::char_traits<char>::eof()) return !line.empty();
+            if (c == '\n') return true;
+            if (line.size() == kMaxLineBytes) {
+                ++line_;
+                fail("line longer than 1 MiB; not a trace");
+            }
+            line.push_back(static_cast<char>(c));
+        }
+    }
+
+    static bool space(char c) { return c == ' ' || c == '\t' || c == '\r' || c == '\v' || c == '\f'; }
+
+    // The whitespace-separated words of s[0, end).
+    static void split(const std::string& s, std::size_t end, std::vector<std::string>& out) {
+        out.clear();
+        for (std::size_t i = 0; i < end;) {
+            while (i < end && space(s[i])) ++i;
+            const std::size_t begin = i;
+            while (i < end && !space(s[i])) ++i;
+            if (i > begin) out.emplace_back(s, begin, i - begin);
+        }
     }
 
     StreamTrace& stream() { return trace_.streams.back(); }
@@ -398,15 +421,17 @@ private:
 }  // namespace
 
 Trace parse_trace(const std::string& text, const std::string& name, const std::string& dir) {
-    return Parser(name, dir).run(text);
+    std::istringstream in(text);
+    return Parser(name, dir).run(in);
 }
 
 Trace load_trace(const std::string& path) {
+    // Read as it is parsed: the memory is that of the operations, not of the file.
+    std::error_code ec;
+    if (std::filesystem::is_directory(path, ec)) throw InputError(path + ": is a directory, expected a trace file");
     std::ifstream in(path, std::ios::binary);
     if (!in) throw InputError(path + ": cannot open trace file");
-    std::ostringstream ss;
-    ss << in.rdbuf();
-    return parse_trace(ss.str(), path, std::filesystem::path(path).parent_path().string());
+    return Parser(path, std::filesystem::path(path).parent_path().string()).run(in);
 }
 
 }  // namespace aimc

@@ -244,7 +244,9 @@ Workload load_workload(const std::string& path, const ChipConfig& chip, const st
     w.file = p.string();
     w.dir = p.parent_path().string();
     YamlNode root = load_yaml_file(w.file);
-    if (!root.is_map()) throw InputError(root.loc.str() + ": expected a mapping at the top level");
+    if (root.type == YamlNode::Type::Null) throw InputError(w.file + ": file is empty");
+    if (!root.is_map())
+        throw InputError(root.loc.str() + ": expected a mapping at the top level, got " + root.type_name());
     for (const auto& o : traffic_overrides) {
         if (!root.find("traffic"))
             throw InputError("--set " + o + ": workload " + w.file +

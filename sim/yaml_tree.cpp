@@ -1,11 +1,14 @@
 #include "sim/yaml_tree.hpp"
 
+#include <yaml-cpp/depthguard.h>
 #include <yaml-cpp/yaml.h>
 
 #include <algorithm>
 #include <filesystem>
 #include <fstream>
 #include <sstream>
+#include <unordered_map>
+#include <unordered_set>
 
 #include "sim/errors.hpp"
 
@@ -69,19 +72,22 @@ YamlNode convert(const YAML::Node& n, const std::string& file, int depth, std::s
             out.type = YamlNode::Type::Seq;
             for (const auto& item : n) out.seq.push_back(convert(item, file, depth + 1, nodes));
             break;
-        case YAML::NodeType::Map:
+        case YAML::NodeType::Map: {
             out.type = YamlNode::Type::Map;
+            // A set, not YamlNode::find: a mapping of 10^5 keys took minutes to check linearly.
+            std::unordered_set<std::string> keys;
             for (const auto& kv : n) {
                 SourceLoc kl = loc_of(kv.first.Mark(), file);
                 if (!kv.first.IsScalar()) throw InputError(kl.str() + ": mapping keys must be plain names");
                 std::string key = kv.first.Scalar();
-                if (out.find(key)) throw InputError(kl.str() + ": duplicate key '" + key + "'");
+                if (!keys.insert(key).second) throw InputError(kl.str() + ": duplicate key '" + key + "'");
                 YamlNode child = convert(kv.second, file, depth + 1, nodes);
                 if (child.type == YamlNode::Type::Null) child.loc = kl;  // null values have no useful mark
                 child.key_loc = kl;
                 out.map.emplace_back(key, std::move(child));
             }
             break;
+        }
     }
     return out;
 }
@@ -110,12 +116,18 @@ void merge_into(YamlNode& base, const YamlNode& over) {
         base = over;
         return;
     }
+    // Keys by position (indices stay valid as keys are appended), not YamlNode::find: linear
+    // lookups made merging two wide mappings quadratic.
+    std::unordered_map<std::string, std::size_t> index;
+    for (std::size_t i = 0; i < base.map.size(); ++i) index.emplace(base.map[i].first, i);
     for (const auto& [k, v] : over.map) {
-        if (YamlNode* b = base.find(k)) {
+        if (const auto it = index.find(k); it != index.end()) {
+            YamlNode& b = base.map[it->second].second;
             SourceLoc kl = v.key_loc;
-            merge_into(*b, v);
-            b->key_loc = kl;
+            merge_into(b, v);
+            b.key_loc = kl;
         } else {
+            index.emplace(k, base.map.size());
             base.map.emplace_back(k, v);
         }
     }
@@ -155,6 +167,22 @@ YamlNode load_chain(const std::string& path, std::vector<std::string>& chain, co
     return merged;
 }
 
+// yaml-cpp's messages may quote the offending byte: bytes that are not printable ASCII are
+// written as \xNN, so that a binary file gives a readable message.
+std::string printable(const std::string& s) {
+    std::string out;
+    for (const char ch : s) {
+        const auto c = static_cast<unsigned char>(ch);
+        if (c >= 0x20 && c < 0x7f) {
+            out += ch;
+        } else {
+            static const char hex[] = "0123456789abcdef";
+            out += std::string("\\x") + hex[c >> 4] + hex[c & 15];
+        }
+    }
+    return out;
+}
+
 }  // namespace
 
 YamlNode parse_yaml_text(const std::string& text, const std::string& name) {
@@ -162,9 +190,12 @@ YamlNode parse_yaml_text(const std::string& text, const std::string& name) {
         YAML::Node n = YAML::Load(text);
         std::size_t nodes = 0;
         return convert(n, name, 0, nodes);
+    } catch (const YAML::DeepRecursion& e) {
+        // yaml-cpp stops its recursive parser at 2000 levels, with the message "bad file".
+        throw InputError(loc_of(e.mark, name).str() + ": nesting deeper than 64 levels");
     } catch (const YAML::Exception& e) {
         SourceLoc l = loc_of(e.mark, name);
-        throw InputError(l.str() + ": YAML syntax error: " + e.msg);
+        throw InputError(l.str() + ": YAML syntax error: " + printable(e.msg));
     }
 }
 
@@ -184,6 +215,11 @@ void apply_override(YamlNode& root, const std::string& assignment) {
         throw UsageError("--set " + assignment + ": expected key.path=value");
     std::string key = assignment.substr(0, eq);
     std::string text = assignment.substr(eq + 1);
+    // A key of thousands of components would build a tree as deep (whose recursive destruction
+    // overflowed the stack): the same limit as a file's nesting.
+    if (std::count(key.begin(), key.end(), '.') >= 64)
+        throw InputError("--set " + (assignment.size() > 80 ? assignment.substr(0, 80) + "..." : assignment) +
+                         ": key nested deeper than 64 levels");
     SourceLoc where;
     where.file = "--set " + assignment;
     YamlNode value;
@@ -197,8 +233,11 @@ void apply_override(YamlNode& root, const std::string& assignment) {
         } else {
             throw UsageError("--set " + assignment + ": value must be a single scalar");
         }
+    } catch (const YAML::DeepRecursion&) {
+        throw UsageError("--set " + (assignment.size() > 80 ? assignment.substr(0, 80) + "..." : assignment) +
+                         ": value must be a single scalar");
     } catch (const YAML::Exception& e) {
-        throw UsageError("--set " + assignment + ": cannot parse value: " + e.msg);
+        throw UsageError("--set " + assignment + ": cannot parse value: " + printable(e.msg));
     }
     value.loc = where;
     value.key_loc = where;

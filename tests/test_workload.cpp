@@ -463,7 +463,7 @@ TEST_CASE("workload: a workload.yaml that is not a mapping") {
     TempDir d("notmap");
     d.write("workload.yaml", "- a\n- b\n");
     CHECK(load_errors(d.path.string()) ==
-          std::vector<std::string>{d.file("workload.yaml") + ":1:1: expected a mapping at the top level"});
+          std::vector<std::string>{d.file("workload.yaml") + ":1:1: expected a mapping at the top level, got a list"});
 }
 
 TEST_CASE("workload: labels must be class indices of the network") {

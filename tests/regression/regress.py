@@ -53,10 +53,12 @@ def run_case(case, aimcsim, out, configs=None, threads=None):
 
 
 def normalize(path):
-    """Drops the wall-clock fields, so that a golden is byte-stable across runs and thread counts."""
+    """Drops the wall-clock fields and the memory estimate (which counts buffers per thread), so
+    that a golden is byte-stable across runs and thread counts."""
     with open(path) as f:
         report = json.load(f)
     report.get("sim", {}).pop("wall_s", None)
+    report.get("sim", {}).pop("memory_estimate_bytes", None)
     with open(path, "w") as f:
         json.dump(report, f, indent=2)
         f.write("\n")
