@@ -26,19 +26,21 @@ void PacketStats::delivered(std::uint64_t flits, std::uint64_t latency, std::uin
     latencies_.push_back(static_cast<std::uint32_t>(latency));
     latency_sum_ += latency;
     latency_max_ = std::max(latency_max_, latency);
-    sorted_ = false;
+    copy_valid_ = false;
 }
 
 std::uint64_t PacketStats::percentile(double p) const {
     if (latencies_.empty()) return 0;
-    if (!sorted_) {
-        sorted_latencies_ = latencies_;
-        std::sort(sorted_latencies_.begin(), sorted_latencies_.end());
-        sorted_ = true;
+    if (!copy_valid_) {
+        latency_copy_ = latencies_;
+        copy_valid_ = true;
     }
-    const double n = static_cast<double>(sorted_latencies_.size());
+    const double n = static_cast<double>(latency_copy_.size());
     const auto rank = static_cast<std::size_t>(std::max(1.0, std::ceil(p / 100.0 * n)));
-    return sorted_latencies_[std::min(rank, sorted_latencies_.size()) - 1];
+    // The rank-th smallest: a partial sort of the copy (any order of it will do) is enough.
+    const auto nth = latency_copy_.begin() + static_cast<std::ptrdiff_t>(std::min(rank, latency_copy_.size()) - 1);
+    std::nth_element(latency_copy_.begin(), nth, latency_copy_.end());
+    return *nth;
 }
 
 void PacketStats::to_json(nlohmann::ordered_json& j, std::uint64_t total_cycles, int nodes) const {
@@ -86,6 +88,10 @@ Interconnect::Interconnect(sc_core::sc_module_name name, const ComponentConfig& 
 
 void Interconnect::attach(NetworkInterface& ni) {
     endpoints_[ni.id()] = &ni;
+    if (ni.id() >= 0) {
+        if (endpoint_by_id_.size() <= static_cast<std::size_t>(ni.id())) endpoint_by_id_.resize(static_cast<std::size_t>(ni.id()) + 1);
+        endpoint_by_id_[static_cast<std::size_t>(ni.id())] = &ni;
+    }
     on_attach(ni);
 }
 
@@ -94,7 +100,10 @@ std::uint64_t Interconnect::now_cycle() const {
 }
 
 void Interconnect::inject(Message m, std::uint64_t now) {
-    AIMC_ASSERT(endpoints_.count(m.src) && endpoints_.count(m.dst), "message between unattached endpoints");
+    const auto attached = [&](int id) {
+        return id >= 0 && static_cast<std::size_t>(id) < endpoint_by_id_.size() && endpoint_by_id_[static_cast<std::size_t>(id)];
+    };
+    AIMC_ASSERT(attached(m.src) && attached(m.dst), "message between unattached endpoints");
     const std::uint64_t f = flits(m.bits);
     AIMC_ASSERT(f <= UINT32_MAX, "message of more than 2^32 flits");
     m.inject_cycle = now;
@@ -126,7 +135,7 @@ void Interconnect::ejected(std::uint32_t id, std::uint64_t tail_cycle) {
     m.arrival_cycle = tail_cycle + ni_latency_;
     stats_.delivered(flits(m.bits), m.arrival_cycle - m.inject_cycle, tail_cycle, m.measured);
     last_arrival_ = std::max(last_arrival_, m.arrival_cycle);
-    if (!sink_mode_) endpoints_.at(m.dst)->deliver(std::move(m));
+    if (!sink_mode_) endpoint_by_id_[static_cast<std::size_t>(m.dst)]->deliver(std::move(m));
 }
 
 void Interconnect::tick() {

@@ -103,8 +103,9 @@ private:
     std::uint64_t window_flits_offered_ = 0, window_flits_accepted_ = 0;
     std::vector<std::uint32_t> latencies_;  // measured messages, in delivery order
     std::uint64_t latency_sum_ = 0, latency_max_ = 0;
-    mutable bool sorted_ = true;
-    mutable std::vector<std::uint32_t> sorted_latencies_;
+    // latencies_ for percentile(), which reorders it; valid unless a delivery came since.
+    mutable bool copy_valid_ = true;
+    mutable std::vector<std::uint32_t> latency_copy_;
 };
 
 class Interconnect : public sc_core::sc_module {
@@ -187,6 +188,7 @@ private:
     std::string kind_;
     std::uint64_t ni_latency_, watchdog_cycles_;
     std::map<int, NetworkInterface*> endpoints_;
+    std::vector<NetworkInterface*> endpoint_by_id_;  // endpoints_ as a table (null: none), for inject()
     // Messages by packet handle; handles are reused once delivered.
     std::vector<std::optional<Message>> messages_;
     std::vector<std::uint32_t> free_handles_;

@@ -63,8 +63,9 @@ public:
     std::uint64_t flits_in_network() const { return flits_enqueued_ - flits_ejected_; }
     std::uint64_t flits_enqueued() const { return flits_enqueued_; }
     std::uint64_t flits_ejected() const { return flits_ejected_; }
-    std::uint64_t router_traversals() const { return router_traversals_; }
-    std::uint64_t link_traversals() const { return link_traversals_; }
+    // Every flit that leaves a router goes on a link or out of the network.
+    std::uint64_t router_traversals() const { return link_traversals() + flits_ejected_; }
+    std::uint64_t link_traversals() const;
 
     int routers() const { return params_.cols * params_.rows; }
     const MeshParams& params() const { return params_; }
@@ -82,53 +83,61 @@ public:
     std::string stuck_report(std::uint64_t c) const;
 
 private:
+    static constexpr int kMaxPorts = 16;  // 4 mesh ports + endpoints attached to one router
     struct Flit {  // 16 bytes: copied once per hop
         std::uint32_t packet;
         std::uint16_t dst_router;
         std::uint8_t dst_port;  // ejection port at the destination router
-        std::uint8_t flags;     // kHead | kTail
+        // kHead | kTail, and in the top 4 bits (kRouteShift) the output port of its route at the
+        // router holding it (set when it arrives there; used once it is a head flit at the head).
+        std::uint8_t flags;
         std::uint64_t ready;    // earliest departure cycle from the router holding it
     };
-    static constexpr std::uint8_t kHead = 1, kTail = 2;
+    static constexpr std::uint8_t kHead = 1, kTail = 2, kRouteShift = 4;
+    // One input virtual channel: what allocation asks of it, ready to read without a branch.
     struct InputVc {  // 16 bytes
-        std::uint64_t head_ready = 0;  // the head flit's ready cycle (valid when count > 0)
+        static constexpr std::uint64_t kEmpty = ~std::uint64_t{0};
+        std::uint64_t head_ready = kEmpty;  // the head flit's ready cycle; kEmpty: no flit (never ready)
         std::uint16_t head = 0, count = 0;
-        std::int8_t out_port = -1, out_vc = -1;  // of the packet at the head, once allocated
-        std::int8_t head_route = -1;             // output port of a head flit at the head
+        // The output port of the packet at the head: its route while its head flit waits for an
+        // output VC, then the allocated one. Always a port of the router, so reading it is safe.
+        std::uint16_t out = 0;
+        // The router gate (Router::gates) that opens when the head flit can go on: `out` for a
+        // head flit waiting for an output VC, kMaxPorts + out * V + w for a packet holding w.
+        std::uint16_t gate = 0;
     };
-    // An output virtual channel: credits for the downstream buffer (returned credits are counted
-    // in at the start of the cycle they arrive in). Whether a packet holds it: Port::taken_vcs.
-    struct OutputVc {
-        std::int32_t credits = 0;
-    };
-    // A credit on its way back to output virtual channel `ovc`, usable from cycle `due` on.
-    struct ReturningCredit {
+    // The credits sent back in one cycle: returning_[from returning_head_ or the previous batch's
+    // end, to end), usable from cycle `due` on.
+    struct CreditBatch {
         std::uint64_t due;
-        std::uint32_t ovc;
+        std::size_t end;
     };
-    // What a router visit needs of one port, input and output side together (one cache line
-    // holds two ports). A round-robin start may equal the member count, meaning 0 (in_turn()
-    // in the .cpp wraps it; this saves a wrap per grant).
-    struct Port {
-        std::uint16_t nonempty_vcs = 0;  // input side: bit v = VC v holds flits
-        std::uint8_t rr_input_vc = 0;    // input side: round-robin start among its VCs
-        std::uint8_t rr_output = 0;      // output side: round-robin start among input ports
-        std::uint8_t rr_output_vc = 0;   // output side: round-robin start for free output VCs
-        std::uint8_t down_port = 0;      // output side: port number of link_to at down_router
+    // What a router visit needs of one port, input and output side together. A round-robin
+    // start may equal the member count, meaning 0 (in_turn() in the .cpp wraps it; this saves a
+    // wrap per grant). 16-bit fields: stores through unsigned char would alias everything.
+    struct Port {  // 32 bytes
+        std::uint16_t rr_input_vc = 0;   // input side: round-robin start among its VCs
+        std::uint16_t rr_output = 0;     // output side: round-robin start among input ports
+        std::uint16_t rr_output_vc = 0;  // output side: round-robin start for free output VCs
         std::uint16_t taken_vcs = 0;     // output side: bit v = output VC v held by a packet
+        std::uint16_t credited_vcs = 0;  // output side: bit v = output VC v has a credit
+        std::uint16_t number = 0;        // its port number at its router
+        std::uint16_t down_port = 0;     // output side: port number of link_to at down_router
         std::int32_t credit_to = -1;     // input side: upstream global output port, -1: local
         std::int32_t link_to = -1;       // output side: downstream global input port, -1: none
         std::int32_t down_router = -1;   // output side: router of link_to
-        std::int32_t eject_endpoint = -1;  // output side: endpoint, -1: mesh port
-        std::uint64_t link_flits = 0;
+        std::uint32_t gates = 0;         // Router::gates of its router
     };
     struct Router {
-        std::uint32_t nonempty_ports = 0;  // bit p = input port p holds flits
+        std::uint32_t nonempty_ports = 0;  // bit p: input port p holds flits
         std::uint32_t buffered = 0;        // flits
         std::int32_t base = 0;             // first global port
         std::int32_t ports = kMeshPorts;   // 4 mesh + one per attached endpoint
         std::int32_t x = 0, y = 0;
         std::uint32_t active = 0;          // in active_routers_
+        // Offset in gates_ of its gates: at port o, 1 when output o has a free VC with a credit
+        // (for head flits); at kMaxPorts + o * V + w, the credits of output VC w of port o.
+        std::uint32_t gates = 0;
         std::uint64_t occupancy = 0;       // sum over visits of `buffered`
         std::uint64_t stall_cycles = 0;
     };
@@ -149,36 +158,55 @@ private:
         int next_vc = 0;         // round-robin start for the next message
         bool active = false;
     };
+    struct Coord {
+        std::int32_t x, y;
+    };
 
     int gp(int r, int port) const { return routers_[static_cast<std::size_t>(r)].base + port; }
     const InputVc& ivc(int global_port, int vc) const { return input_vcs_[static_cast<std::size_t>(global_port * V_ + vc)]; }
     int route(int r, const Flit& f) const;
+    // The credits of output port `port` of a router with gates g, by VC (kMaxPorts + port * V on).
+    std::int16_t* credits(std::int16_t* g, int port) const { return g + kMaxPorts + port * V_; }
+    std::int32_t credit(int global_port, int vc) const;
     // kV: the number of virtual channels when known at compile time (the common counts are
-    // instantiated so that indexing and round-robin arithmetic fold), 0: V_. kB: likewise the
+    // instantiated so that loops over VCs unroll and indexing folds), 0: V_. kB: likewise the
     // buffer depth (a power of two: slot arithmetic becomes a mask), 0: B_.
     template <int kV, int kB>
-    void push_flit(int r, int global_port, int vc, const Flit& f, std::uint64_t ready);
+    void push_flit(int r, int global_port, int port, int vc, const Flit& f, std::uint64_t ready);
     void build();
+    template <int kV>
+    void return_credits(std::uint64_t c);
+    template <int kV, int kB>
+    bool step_cycle(std::uint64_t c, std::vector<Ejection>& ejected);
+    template <int kV, int kB>
     bool inject_from_sources(std::uint64_t c);
     template <int kV, int kB>
     bool allocate(int r, std::uint64_t c, std::vector<Ejection>& ejected);
-    template <int kV, int kB>
-    bool visit_routers(std::uint64_t c, std::vector<Ejection>& ejected);
 
     MeshParams params_;
     int V_, B_;
     std::vector<Router> routers_;
+    std::vector<Coord> coords_;  // by router: (x, y), for routing
+    static constexpr int kRouteTable = 1024;
+    std::vector<std::uint8_t> routes_;  // by router * routers + destination router: the way, 0xff: here
+    int route_stride_ = 0;
     std::vector<Port> port_;  // by global port
+    std::vector<std::uint64_t> link_flits_;  // by global port: flits sent on its link
     std::vector<InputVc> input_vcs_;  // by global port * V + vc
     std::vector<Flit> flits_;         // by (global port * V + vc) * B + slot
-    std::vector<OutputVc> output_vcs_;  // by global output port * V + vc
-    std::vector<ReturningCredit> returning_;  // in order of arrival, from returning_front_
-    std::size_t returning_front_ = 0;
+    std::vector<std::int16_t> gates_;  // by Router::gates + gate
+    // Credits on their way back, in order of arrival, each the global output port they return to
+    // times 16 plus the VC: a ring of power-of-two size from returning_head_ to returning_tail_
+    // (counters, taken modulo the size), in batches of one cycle.
+    std::vector<std::uint32_t> returning_;
+    std::size_t returning_head_ = 0, returning_tail_ = 0;
+    std::vector<CreditBatch> batches_;  // FIFO from batches_front_
+    std::size_t batches_front_ = 0;
     std::vector<int> active_routers_;
     std::vector<Source> sources_;            // by endpoint id (-1 router: not attached)
     std::vector<int> active_sources_;
     std::vector<std::uint32_t> packet_flits_, packet_ejected_;  // by packet handle
-    std::uint64_t flits_enqueued_ = 0, flits_ejected_ = 0, router_traversals_ = 0, link_traversals_ = 0;
+    std::uint64_t flits_enqueued_ = 0, flits_ejected_ = 0;
 };
 
 }  // namespace aimc
