@@ -2,6 +2,8 @@
 // with its stdout and stderr captured, and its exit code and messages are checked.
 #include <catch2/catch.hpp>
 
+#include "support/run_helpers.hpp"
+
 #include "support/temp_dir.hpp"
 
 #include <sys/wait.h>
@@ -31,38 +33,22 @@ struct Result {
     std::string err;  // stderr
 };
 
-std::string quote(const std::string& s) {
-    std::string q = "'";
-    for (char c : s) {
-        if (c == '\'') q += "'\\''";
-        else q += c;
-    }
-    return q + "'";
-}
-
-std::string slurp(const fs::path& p) {
-    std::ifstream in(p, std::ios::binary);
-    std::ostringstream ss;
-    ss << in.rdbuf();
-    return ss.str();
-}
-
 using aimc_test::TempDir;
 
 // Runs aimcsim with `args` in the repository root; stdout and stderr are captured apart.
 Result run_cli(const std::vector<std::string>& args) {
     TempDir capture;
     fs::path out = capture.path / "stdout", err = capture.path / "stderr";
-    std::string cmd = "cd " + quote(kSource) + " && " + quote(kCli);
-    for (const auto& a : args) cmd += " " + quote(a);
-    cmd += " >" + quote(out.string()) + " 2>" + quote(err.string()) + " </dev/null";
+    std::string cmd = "cd " + aimc_test::shell_quote(kSource) + " && " + aimc_test::shell_quote(kCli);
+    for (const auto& a : args) cmd += " " + aimc_test::shell_quote(a);
+    cmd += " >" + aimc_test::shell_quote(out.string()) + " 2>" + aimc_test::shell_quote(err.string()) + " </dev/null";
     int status = std::system(cmd.c_str());
     Result r;
     REQUIRE(status != -1);
     REQUIRE(WIFEXITED(status));
     r.code = WEXITSTATUS(status);
-    r.out = slurp(out);
-    r.err = slurp(err);
+    r.out = aimc_test::read_file(out);
+    r.err = aimc_test::read_file(err);
     return r;
 }
 
@@ -103,7 +89,7 @@ TEST_CASE("cli: validate tiny and --set change what is printed") {
 
 TEST_CASE("cli: a misspelt key in a copy of hermes names the file and line and key path") {
     TempDir dir;
-    std::string text = slurp(fs::path(kSource) / "configs" / "hermes.yaml");
+    std::string text = aimc_test::read_file(fs::path(kSource) / "configs" / "hermes.yaml");
     // Find the `bits:` line of the `adc:` section and misspell it.
     std::istringstream in(text);
     std::string line, out;

@@ -7,6 +7,8 @@
 // and aimcsim runs there with a memory cap (ulimit -v; under AddressSanitizer, which reserves
 // terabytes of address space, its hard_rss_limit_mb instead) and a time limit.
 #include <catch2/catch.hpp>
+
+#include "support/run_helpers.hpp"
 #include <yaml-cpp/yaml.h>
 
 #include <sys/wait.h>
@@ -35,19 +37,6 @@ constexpr bool kSanitized = false;
 constexpr long kMemoryCapMiB = 2048;
 // "A few seconds" each; the sanitized build runs several times slower.
 constexpr double kSeconds = kSanitized ? 60 : 10;
-
-std::string quote(const std::string& s) {
-    std::string q = "'";
-    for (char c : s) q += c == '\'' ? std::string("'\\''") : std::string(1, c);
-    return q + "'";
-}
-
-std::string slurp(const fs::path& p) {
-    std::ifstream in(p, std::ios::binary);
-    std::ostringstream ss;
-    ss << in.rdbuf();
-    return ss.str();
-}
 
 std::string substitute(std::string s, const std::map<std::string, std::string>& vars) {
     for (const auto& [key, value] : vars)
@@ -109,33 +98,33 @@ void check_case(const std::string& name) {
     for (const auto& entry : fs::recursive_directory_iterator(work.path)) {
         const auto ext = entry.path().extension();
         if (entry.is_regular_file() && (ext == ".yaml" || ext == ".txt")) {
-            const std::string text = slurp(entry.path());
+            const std::string text = aimc_test::read_file(entry.path());
             const std::string replaced = substitute(text, vars);
             if (replaced != text) std::ofstream(entry.path(), std::ios::binary) << replaced;
         }
     }
     generate(spec["generate"], work.path);
 
-    std::string cmd = "cd " + quote(work.path.string()) + " && ";
+    std::string cmd = "cd " + aimc_test::shell_quote(work.path.string()) + " && ";
     if (kSanitized)
         cmd += "ASAN_OPTIONS=\"${ASAN_OPTIONS:+$ASAN_OPTIONS:}hard_rss_limit_mb=" + std::to_string(kMemoryCapMiB) + "\" ";
     else
         cmd += "ulimit -v " + std::to_string(kMemoryCapMiB * 1024) + " && ";
-    cmd += "exec timeout -s KILL " + std::to_string(static_cast<int>(kSeconds) + 5) + " " + quote(AIMC_CLI);
+    cmd += "exec timeout -s KILL " + std::to_string(static_cast<int>(kSeconds) + 5) + " " + aimc_test::shell_quote(AIMC_CLI);
     std::string shown = "aimcsim";
     for (const auto& a : spec["args"]) {
         const std::string arg = substitute(argument(a), vars);
-        cmd += " " + quote(arg);
+        cmd += " " + aimc_test::shell_quote(arg);
         shown += " " + (arg.size() > 200 ? arg.substr(0, 200) + "..." : arg);
     }
-    cmd += " >" + quote(work.file(".stdout")) + " 2>" + quote(work.file(".stderr")) + " </dev/null";
+    cmd += " >" + aimc_test::shell_quote(work.file(".stdout")) + " 2>" + aimc_test::shell_quote(work.file(".stderr")) + " </dev/null";
 
     INFO("case " << name << " (" << spec["description"].as<std::string>("") << ")\n  in " << work.path.string()
                  << "\n  " << shown);
     const auto start = std::chrono::steady_clock::now();
-    const int status = std::system(("/bin/sh -c " + quote(cmd)).c_str());
+    const int status = std::system(("/bin/sh -c " + aimc_test::shell_quote(cmd)).c_str());
     const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-    const std::string err = slurp(work.file(".stderr"));
+    const std::string err = aimc_test::read_file(work.file(".stderr"));
     INFO("exit status " << status << " after " << seconds << " s\n--- stderr\n" << err << "---");
     REQUIRE(WIFEXITED(status));  // not killed (time limit, memory cap) nor crashed
     CHECK(WEXITSTATUS(status) == spec["exit"].as<int>(1));
