@@ -18,6 +18,7 @@ PACKAGES=(
   catch2                                # unit tests (v2)
   python3 python3-numpy python3-yaml    # scripts (workload generators, sweeps)
   python3-matplotlib                    # sweep and interconnect plots
+  clang libclang-rt-14-dev              # fuzzing (scripts/fuzz.sh): libFuzzer, ASan and UBSan runtimes
 )
 
 missing=()
