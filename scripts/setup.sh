@@ -20,6 +20,7 @@ PACKAGES=(
   python3-matplotlib                    # sweep and interconnect plots
   slurmctld slurmd slurm-client munge   # a one-node Slurm on localhost for sweeps (scripts/slurm_local.sh);
                                         # installed without starting daemons, see below
+  clang libclang-rt-14-dev              # fuzzing (scripts/fuzz.sh): libFuzzer, ASan and UBSan runtimes
 )
 
 missing=()

@@ -38,12 +38,22 @@ class SpecError(Exception):
 
 def load_spec(path):
     try:
-        with open(path) as f:
-            spec = yaml.safe_load(f)
+        with open(path, "rb") as f:
+            data = f.read()
     except OSError as e:
         raise SpecError(f"{path}: cannot read the sweep spec ({e.strerror})")
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as e:
+        raise SpecError(f"{path}: not UTF-8 text (byte 0x{data[e.start]:02x} at offset {e.start})")
+    try:
+        spec = yaml.safe_load(text)
     except yaml.YAMLError as e:
         raise SpecError(f"{path}: not valid YAML: {e}")
+    except Exception as e:
+        # PyYAML's constructors let some explicitly tagged scalars through ("!!int 0.4" is a
+        # ValueError, an empty "!!float" an IndexError) and deep nesting is a RecursionError.
+        raise SpecError(f"{path}: not valid YAML: {type(e).__name__}: {e}")
     if not isinstance(spec, dict):
         raise SpecError(f"{path}: expected a mapping (name, chip, workload, run, seeds, space, metrics)")
     known = {"name", "description", "chip", "workload", "run", "seeds", "space", "points", "metrics"}
@@ -111,12 +121,18 @@ def expand(spec, path):
             for part in combo:
                 p.update(part)
             points.append(p)
+    if not isinstance(spec.get("points") or [], list):
+        raise SpecError(f"{path}: points: expected a list of points, e.g. - {{core.adc.bits: 4}}")
     for i, p in enumerate(spec.get("points") or []):
         if not isinstance(p, dict):
             raise SpecError(f"{path}: points[{i}]: expected a mapping of parameter to value")
         points.append(dict(p))
     if not points:
         raise SpecError(f"{path}: no points: give space: or points:")
+    for p in points:
+        for k in p:
+            if not isinstance(k, str) or not k:
+                raise SpecError(f"{path}: {k!r}: a parameter must be named by its key path, e.g. core.adc.bits")
     names = list(dict.fromkeys(k for p in points for k in p))
     if spec.get("points"):
         spec["_plot_params"] = names

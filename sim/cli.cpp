@@ -619,7 +619,10 @@ int cmd_run(const Args& a) {
     }
     opt.progress = !a.quiet;
     const auto load_start = std::chrono::steady_clock::now();
-    const auto [cfg, wl] = load_chip_and_workload(chip_file, workload_path, a.sets);
+    // Not a structured binding: the lambdas below capture them, which clang before 16 rejects in C++17.
+    const auto loaded = load_chip_and_workload(chip_file, workload_path, a.sets);
+    const ChipConfig& cfg = loaded.first;
+    const Workload& wl = loaded.second;
     spdlog::debug("chip and workload loaded in {:.3f} s",
                   std::chrono::duration<double>(std::chrono::steady_clock::now() - load_start).count());
     if (wl.traffic && opt.samples)

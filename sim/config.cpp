@@ -254,4 +254,11 @@ ChipConfig load_chip_config(const std::string& path, const std::vector<std::stri
     return build_chip_config(root, path);
 }
 
+ChipConfig load_chip_config_text(const std::string& text, const std::string& name,
+                                 const std::vector<std::string>& overrides) {
+    YamlNode root = parse_with_base(text, name);
+    for (const auto& o : overrides) apply_override(root, o);
+    return build_chip_config(root, name);
+}
+
 }  // namespace aimc

@@ -56,6 +56,10 @@ struct ChipConfig {
 // Loads, merges `base:` files, applies `--set` overrides and validates. All problems are
 // collected and thrown together as InputErrors.
 ChipConfig load_chip_config(const std::string& path, const std::vector<std::string>& overrides = {});
+// The same for a description already in memory; `name` stands for its path in messages and `base:`
+// is relative to its folder.
+ChipConfig load_chip_config_text(const std::string& text, const std::string& name,
+                                 const std::vector<std::string>& overrides = {});
 
 // Validates an already-merged tree (used by tests and by load_chip_config).
 ChipConfig build_chip_config(const YamlNode& root, const std::string& file);

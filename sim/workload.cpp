@@ -239,8 +239,11 @@ Workload load_workload(const std::string& path, const ChipConfig& chip, const st
                        bool map_network) {
     Workload w;
     fs::path p(path);
-    if (fs::is_directory(p)) p /= "workload.yaml";
-    if (!fs::exists(p)) throw InputError(path + ": no workload here (expected a folder with workload.yaml, or a YAML file)");
+    std::error_code ec;  // a path the file system rejects (too long) is "no workload here", not a filesystem_error
+    if (fs::is_directory(p, ec)) p /= "workload.yaml";
+    if (!fs::exists(p, ec))
+        throw InputError(path + ": no workload here (expected a folder with workload.yaml, or a YAML file)" +
+                         (ec ? " (" + ec.message() + ")" : ""));
     w.file = p.string();
     w.dir = p.parent_path().string();
     YamlNode root = load_yaml_file(w.file);

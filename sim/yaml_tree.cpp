@@ -134,9 +134,19 @@ void merge_into(YamlNode& base, const YamlNode& over) {
     base.loc = over.loc;
 }
 
+YamlNode resolve_base(YamlNode doc, const std::string& path, std::vector<std::string>& chain);
+
 // `named_at` is the `base:` value that names this file (none for the top-level file).
+// The path as the cycle check compares it. Never throws: a path the file system rejects (a name
+// too long) is kept as written, and opening it gives the InputError.
+std::string canonical_name(const std::string& path) {
+    std::error_code ec;
+    const fs::path canon = fs::weakly_canonical(fs::path(path), ec);
+    return ec ? fs::path(path).lexically_normal().string() : canon.string();
+}
+
 YamlNode load_chain(const std::string& path, std::vector<std::string>& chain, const SourceLoc* named_at) {
-    std::string canon = fs::weakly_canonical(fs::path(path)).string();
+    std::string canon = canonical_name(path);
     const std::string where = named_at ? named_at->str() + ": base" : path;
     for (const auto& c : chain) {
         if (c == canon) {
@@ -147,7 +157,11 @@ YamlNode load_chain(const std::string& path, std::vector<std::string>& chain, co
     }
     if (chain.size() > 32) throw InputError(where + ": base chain longer than 32 files");
     chain.push_back(canon);
-    YamlNode doc = load_yaml_file(path);
+    return resolve_base(load_yaml_file(path), path, chain);
+}
+
+// Merges the `base:` chain of `doc`, the text of `path` (whose folder the base is relative to).
+YamlNode resolve_base(YamlNode doc, const std::string& path, std::vector<std::string>& chain) {
     if (doc.type == YamlNode::Type::Null) throw InputError(path + ": file is empty");
     if (!doc.is_map()) throw InputError(doc.loc.str() + ": expected a mapping at the top level, got " + doc.type_name());
     const YamlNode* base = doc.find("base");
@@ -155,8 +169,10 @@ YamlNode load_chain(const std::string& path, std::vector<std::string>& chain, co
     if (!base->is_scalar() || base->scalar.empty())
         throw InputError(base->loc.str() + ": base: expected a file name, got " + base->type_name());
     fs::path base_path = fs::path(path).parent_path() / base->scalar;
-    if (!fs::exists(base_path))
-        throw InputError(base->loc.str() + ": base: file not found: " + base_path.string());
+    std::error_code ec;  // e.g. "File name too long": an input error too, not a filesystem_error
+    if (!fs::exists(base_path, ec))
+        throw InputError(base->loc.str() + ": base: file not found: " + base_path.string() +
+                         (ec ? " (" + ec.message() + ")" : ""));
     YamlNode merged = load_chain(base_path.string(), chain, &base->loc);
     YamlNode own = doc;
     own.map.erase(std::remove_if(own.map.begin(), own.map.end(), [](const auto& kv) { return kv.first == "base"; }),
@@ -200,13 +216,19 @@ YamlNode parse_yaml_text(const std::string& text, const std::string& name) {
 }
 
 YamlNode load_yaml_file(const std::string& path) {
-    if (fs::is_directory(path)) throw InputError(path + ": is a directory, expected a YAML file");
+    std::error_code ec;
+    if (fs::is_directory(path, ec)) throw InputError(path + ": is a directory, expected a YAML file");
     return parse_yaml_text(read_file(path), path);
 }
 
 YamlNode load_with_base(const std::string& path) {
     std::vector<std::string> chain;
     return load_chain(path, chain, nullptr);
+}
+
+YamlNode parse_with_base(const std::string& text, const std::string& name) {
+    std::vector<std::string> chain{canonical_name(name)};
+    return resolve_base(parse_yaml_text(text, name), name, chain);
 }
 
 void apply_override(YamlNode& root, const std::string& assignment) {

@@ -39,6 +39,9 @@ YamlNode parse_yaml_text(const std::string& text, const std::string& name);
 // the file's own keys override its base's, recursively for mappings. A mapping whose `kind:`
 // differs from the base's replaces the base's mapping whole (the old kind's keys do not apply).
 YamlNode load_with_base(const std::string& path);
+// The same for text already in memory: `name` stands for its path in messages, and a `base:` in
+// it is relative to the folder of `name`.
+YamlNode parse_with_base(const std::string& text, const std::string& name);
 
 // Applies one command-line override "a.b.c=value". Throws UsageError when the text has no '='
 // or an empty key, InputError when a path crosses a non-mapping value.

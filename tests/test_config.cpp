@@ -616,6 +616,41 @@ TEST_CASE("config: build_chip_config validates a tree from text") {
     CHECK(ok.at("core.crossbar").integer("rows") == 4);
 }
 
+TEST_CASE("config: load_chip_config_text resolves base relative to the name and applies overrides") {
+    const std::string name = kSource + "/configs/derived.yaml";  // need not exist
+    ChipConfig c = aimc::load_chip_config_text("base: tiny.yaml\nname: derived\n", name, {"core.adc.bits=4"});
+    ChipConfig tiny = load_chip_config(kTiny, {"core.adc.bits=4"});
+    CHECK(c.file == name);
+    CHECK(c.name == "derived");
+    CHECK(c.resolved_json().dump() != tiny.resolved_json().dump());  // the name differs
+    auto j = c.resolved_json(), t = tiny.resolved_json();
+    j.erase("name");
+    t.erase("name");
+    CHECK(j == t);
+    CHECK(c.at("core.adc").params.value("bits").where == "--set core.adc.bits=4");
+}
+
+TEST_CASE("config: load_chip_config_text errors name the text and its base files") {
+    const std::string name = kSource + "/configs/mem.yaml";
+    try {
+        aimc::load_chip_config_text("name: m\nbase: nope.yaml\n", name);
+        FAIL("accepted a missing base");
+    } catch (const aimc::InputError& e) {
+        CHECK(std::string(e.what()) == name + ":2:7: base: file not found: " + kSource + "/configs/nope.yaml");
+    }
+    try {
+        aimc::load_chip_config_text("base: tiny.yaml\nname: m\nchip: {grid_cols: 0}\n", name);
+        FAIL("accepted grid_cols 0");
+    } catch (const aimc::InputErrors& e) {
+        REQUIRE(e.messages().size() == 1);
+        CHECK_THAT(e.messages()[0], StartsWith(name + ":3:19: chip.grid_cols: expected an integer in 1..64"));
+    }
+    CHECK_THROWS_AS(aimc::load_chip_config_text("", name), aimc::InputError);
+    CHECK_THROWS_WITH(aimc::load_chip_config_text("- a\n", name), StartsWith(name + ":1:1: expected a mapping"));
+    // A base naming the text itself (here standing for tiny.yaml) is a cycle.
+    CHECK_THROWS_WITH(aimc::load_chip_config_text("base: tiny.yaml\nname: m\n", kTiny), Contains("cycle in base chain"));
+}
+
 // ---------------------------------------------------------------------------------------------
 // --set overrides
 

@@ -130,6 +130,23 @@ if __name__ == "__main__":
         ]:
             r = sweep(text, os.path.join(tmp, "bad"), tmp=tmp)
             check(r.returncode == 1 and "spec.yaml: " + message in r.stderr, f"spec error '{message}': {r.stderr}")
+        # Found by fuzz/fuzz_sweep_spec.py: exceptions other than SpecError escaped load_spec.
+        for data, message in [
+            (b"name: t\n\xff\n", "not UTF-8 text (byte 0xff at offset 8)"),  # UnicodeDecodeError
+            (SPEC.replace("[1h, 1y]", "[1h, !!int 0.4]").encode(), "not valid YAML: ValueError"),
+            (b"chip: !!float\n", "not valid YAML: IndexError"),
+            (SPEC.split("space:")[0].encode() + b"points: .nan\nmetrics: {a: b}\n",
+             "points: expected a list of points"),  # TypeError
+            (SPEC.replace("  - core.adc.bits: [4, 8, 99]", "  - 1: [4, 8, 99]").encode(),
+             "1: a parameter must be named by its key path"),  # AttributeError
+        ]:
+            spec = os.path.join(tmp, "spec.yaml")
+            with open(spec, "wb") as f:
+                f.write(data)
+            r = subprocess.run(SWEEP + [spec, "--out", os.path.join(tmp, "bad"), "--aimcsim", AIMCSIM],
+                               capture_output=True, text=True, cwd=ROOT)
+            check(r.returncode == 1 and "spec.yaml: " + message in r.stderr and "Traceback" not in r.stderr,
+                  f"spec error '{message}': {r.stderr}")
     if failures:
         print(f"{len(failures)} check(s) failed")
         sys.exit(1)
