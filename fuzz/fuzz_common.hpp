@@ -36,7 +36,7 @@ struct Outcome {
 };
 
 // AIMC_FUZZ_VERBOSE=1 in the environment: print each outcome (to see what the seeds reach:
-// `AIMC_FUZZ_VERBOSE=1 build-fuzz/fuzz_trace fuzz/corpus/trace/*`).
+// `AIMC_FUZZ_VERBOSE=1 build-asan/fuzz_trace fuzz/corpus/trace/*`).
 inline void report(const Outcome& o) {
     static const bool verbose = std::getenv("AIMC_FUZZ_VERBOSE") != nullptr;
     if (verbose) std::fprintf(stderr, "==aimc-fuzz== %s\n", o.accepted ? "accepted" : ("rejected: " + o.error).c_str());

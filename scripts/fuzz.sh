@@ -1,14 +1,14 @@
 #!/usr/bin/env bash
 # Short fuzz run of every input path (docs/fuzzing.md): builds the libFuzzer harnesses into
-# build-fuzz/ if needed (clang, ASan + UBSan), then runs each one for SECONDS (default 30) on a
+# build-asan/ if needed (clang, ASan + UBSan; the folder of scripts/sanitize.sh), then runs each one for SECONDS (default 30) on a
 # scratch copy of its checked-in corpus (fuzz/corpus/NAME, dictionary fuzz/NAME.dict), then the
 # Python fuzzer of the sweep spec for as long. Prints per harness executions per second, the
 # final coverage (cov: and ft: of libFuzzer's last stats line) and "no finding" or the file that
-# reproduces the finding (kept in build-fuzz/findings/NAME/). Exits 1 on any finding, 2 when a
+# reproduces the finding (kept in build-asan/findings/NAME/). Exits 1 on any finding, 2 when a
 # harness could not run. Non-interactive (CI).
 #
 # Usage: bash scripts/fuzz.sh [SECONDS] [NAME...]    NAME: config trace workload npy idx set sweep_spec
-# Environment: AIMC_FUZZ_BUILD (build folder, default build-fuzz), CC/CXX (default clang/clang++).
+# Environment: AIMC_FUZZ_BUILD (build folder, default build-asan), CC/CXX (default clang/clang++).
 set -uo pipefail
 cd "$(dirname "$0")/.."
 root=$(pwd)
@@ -29,14 +29,12 @@ for n in "${names[@]}"; do
   fi
 done
 
-build=${AIMC_FUZZ_BUILD:-build-fuzz}
+build=${AIMC_FUZZ_BUILD:-build-asan}
 targets=()
 for n in "${names[@]}"; do [ "$n" != sweep_spec ] && targets+=("fuzz_$n"); done
 if [ ${#targets[@]} -gt 0 ]; then
-  if [ ! -f "$build/CMakeCache.txt" ]; then
-    echo "fuzz.sh: configuring $build (clang, -DAIMC_FUZZ=ON)"
-    CC=${CC:-clang} CXX=${CXX:-clang++} cmake -S . -B "$build" -DAIMC_FUZZ=ON -DAIMC_BUILD_TESTS=OFF >/dev/null || exit 2
-  fi
+  # The sanitizer build folder of scripts/sanitize.sh (clang, ASan + UBSan + coverage) serves both.
+  AIMC_ASAN_BUILD=$build bash scripts/sanitize.sh --configure-only || exit 2
   echo "fuzz.sh: building ${targets[*]} in $build"
   cmake --build "$build" -j"$(nproc)" --target "${targets[@]}" >"$build/fuzz-build.log" 2>&1 || {
     tail -n 30 "$build/fuzz-build.log" >&2

@@ -29,11 +29,7 @@ namespace {
 
 const fs::path kCorpus = fs::path(AIMC_SOURCE_DIR) / "tests" / "malformed";
 
-#if defined(__SANITIZE_ADDRESS__)
-constexpr bool kSanitized = true;
-#else
-constexpr bool kSanitized = false;
-#endif
+using aimc_test::kSanitized;
 constexpr long kMemoryCapMiB = 2048;
 // "A few seconds" each; the sanitized build runs several times slower.
 constexpr double kSeconds = kSanitized ? 60 : 10;

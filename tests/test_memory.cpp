@@ -24,11 +24,7 @@ using Catch::Matchers::Contains;
 
 namespace {
 
-#if defined(__SANITIZE_ADDRESS__)
-constexpr bool kSanitized = true;
-#else
-constexpr bool kSanitized = false;
-#endif
+using aimc_test::kSanitized;
 
 struct Measured {
     int exit_code = -1;

@@ -13,6 +13,20 @@
 
 namespace aimc_test {
 
+// Built with AddressSanitizer (gcc defines the macro, clang answers __has_feature): such a build
+// reserves terabytes of address space and runs several times slower.
+#if defined(__SANITIZE_ADDRESS__)
+constexpr bool kSanitized = true;
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+constexpr bool kSanitized = true;
+#else
+constexpr bool kSanitized = false;
+#endif
+#else
+constexpr bool kSanitized = false;
+#endif
+
 struct CommandResult {
     int exit_code = -1;
     std::string output;  // stdout and stderr together
