@@ -329,7 +329,7 @@ int cmd_map(const Args& a) {
     const std::string out = a.values.count("--trace-out") ? a.values.at("--trace-out") : "";
     MapOptions opt;
     fs::path trace_dir;
-    if (!out.empty()) {
+    if (!out.empty()) try {
         if (fs::is_directory(out)) throw UsageError("--trace-out " + out + ": is a folder; name the trace file");
         trace_dir = fs::weakly_canonical(fs::absolute(fs::path(out)).parent_path());
         const fs::path wdir = fs::weakly_canonical(fs::absolute(wl.dir));
@@ -339,6 +339,8 @@ int cmd_map(const Args& a) {
         const bool related = std::distance(wdir.begin(), wdir.end()) > 1 && std::distance(trace_dir.begin(), trace_dir.end()) > 1 &&
                              *std::next(wdir.begin()) == *std::next(trace_dir.begin());
         opt.source_dir = rel.empty() || !related ? wdir.generic_string() : rel == "." ? "" : rel.generic_string();
+    } catch (const fs::filesystem_error& e) {  // a name the file system refuses, such as one too long
+        throw InputError(out + ": cannot write the trace here (" + e.code().message() + ")");
     }
     const Mapping m = map_network(wl.network, cfg, opt);
 

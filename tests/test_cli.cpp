@@ -328,3 +328,30 @@ TEST_CASE("cli: version prints the tool name") {
     CHECK(r.code == 0);
     CHECK_THAT(r.out, StartsWith("aimcsim "));
 }
+
+TEST_CASE("cli: an output name the file system refuses (too long) is an input error for every writer") {
+    TempDir dir;
+    const std::string name = (dir.path / std::string(300, 'x')).string();
+    const std::vector<std::string> tiny = {"run", "--chip", "configs/tiny.yaml", "--workload", "workloads/tiny-mlp", "-q"};
+    const auto with = [&](std::vector<std::string> args, std::vector<std::string> more) {
+        args.insert(args.end(), more.begin(), more.end());
+        return run_cli(args);
+    };
+    const Result report = with(tiny, {"--out", name + ".json"});
+    SHOW(report);
+    CHECK(report.code == 1);
+    CHECK(report.err == "error: " + name + ".json: cannot write the report here\n");
+    const Result logits = with(tiny, {"--logits", name + ".npy"});
+    SHOW(logits);
+    CHECK(logits.code == 1);
+    CHECK(logits.err == "error: " + name + ".npy: cannot open file for writing (File name too long)\n");
+    const Result timeline = with(tiny, {"--timeline", name + ".json"});
+    SHOW(timeline);
+    CHECK(timeline.code == 1);
+    CHECK(timeline.err == "error: " + name + ".json: cannot write the timeline here\n");
+    // Found by fuzzing the file names: `map --trace-out` ended as an internal error (exit 3).
+    const Result trace = run_cli({"map", "--chip", "configs/tiny.yaml", "--workload", "workloads/tiny-mlp", "--trace-out", name + ".trace"});
+    SHOW(trace);
+    CHECK(trace.code == 1);
+    CHECK(trace.err == "error: " + name + ".trace: cannot write the trace here (File name too long)\n");
+}
