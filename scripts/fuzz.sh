@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # Short fuzz run of every input path (docs/fuzzing.md): builds the libFuzzer harnesses into
-# build-asan/ if needed (clang, ASan + UBSan; the folder of scripts/sanitize.sh), then runs each one for SECONDS (default 30) on a
-# scratch copy of its checked-in corpus (fuzz/corpus/NAME, dictionary fuzz/NAME.dict), then the
-# Python fuzzer of the sweep spec for as long. Prints per harness executions per second, the
+# build-asan/ if needed (clang, ASan + UBSan; the folder of scripts/sanitize.sh), then runs each
+# one for SECONDS (default 30) on a scratch copy of its checked-in corpus (fuzz/corpus/NAME,
+# dictionary fuzz/NAME.dict), then the Python fuzzer of the sweep spec for as long. Prints per harness executions per second, the
 # final coverage (cov: and ft: of libFuzzer's last stats line) and "no finding" or the file that
 # reproduces the finding (kept in build-asan/findings/NAME/). Exits 1 on any finding, 2 when a
 # harness could not run. Non-interactive (CI).

@@ -17,6 +17,11 @@ if [ ! -f "$build/CMakeCache.txt" ]; then
   CC=${CC:-clang} CXX=${CXX:-clang++} cmake -S . -B "$build" -DCMAKE_BUILD_TYPE=RelWithDebInfo \
     -DAIMC_SANITIZE=ON -DAIMC_FUZZ=ON >/dev/null
 fi
+if ! grep -qx "AIMC_FUZZ:BOOL=ON" "$build/CMakeCache.txt"; then
+  # An older build-asan (GCC, without the fuzz harnesses): the compiler of a build folder is fixed.
+  echo "sanitize.sh: $build was configured without clang and -DAIMC_FUZZ=ON; remove it (rm -rf $build) and rerun" >&2
+  exit 2
+fi
 if [ "${1:-}" = --configure-only ]; then exit 0; fi
 cmake --build "$build" -j"$(nproc)"
 ctest --test-dir "$build" --output-on-failure -j"$(nproc)" --timeout 900 "$@"
