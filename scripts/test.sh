@@ -15,7 +15,7 @@ usage: bash scripts/test.sh [--quick] [--fuzz-seconds N]
 
 Sets everything up and runs the whole test suite: the tests on build/, the tests again under
 AddressSanitizer and UndefinedBehaviorSanitizer (build-asan/), and a short run of every fuzz
-harness (docs/fuzzing.md). About 30 minutes on 2 cores from a fresh clone; later runs rebuild
+harness (docs/fuzzing.md). About 25 minutes on 2 cores from a fresh clone; later runs rebuild
 only what changed.
 
   --quick            only the tests on build/ (stages 1 and 2), about 6 minutes from scratch
