@@ -292,7 +292,6 @@ bool MeshNetwork::inject_from_sources(std::uint64_t c) {
 template <int kV, int kB>
 bool MeshNetwork::allocate(int r, std::uint64_t c, std::vector<Ejection>& ejected) {
     Router& router = routers_[static_cast<std::size_t>(r)];
-    router.occupancy += router.buffered;
     const int V = kV > 0 ? kV : V_, B = kB > 0 ? kB : B_, base = router.base;
     Port* const port = port_.data() + base;              // this router's ports, by port number
     InputVc* const ivcs = input_vcs_.data() + base * V;  // by port * V + vc
@@ -343,7 +342,7 @@ bool MeshNetwork::allocate(int r, std::uint64_t c, std::vector<Ejection>& ejecte
     // flits pushed downstream go to other routers).
     std::size_t ring_tail = returning_tail_;
     std::uint32_t buffered = router.buffered, nonempty_ports = router.nonempty_ports;
-    std::uint64_t ejected_flits = 0;
+    std::uint64_t ejected_flits = 0, occupancy = 0;
     // Each output port grants one of the inputs that nominated it, mesh ports first, then
     // ejection ports, each in port order; the granted flit leaves its buffer.
     for (; requested; requested &= requested - 1) {
@@ -364,6 +363,7 @@ bool MeshNetwork::allocate(int r, std::uint64_t c, std::vector<Ejection>& ejecte
         q.head = static_cast<std::uint16_t>(wrap_slot<kB>(q.head + 1, B));
         const int left = --q.count;
         --buffered;
+        occupancy += c - arrival(p, f);
         // A head flit takes the first free output VC with a credit, round-robin (the VC
         // allocation folded into the switch allocation); the tail gives its VC back.
         const std::uint32_t free = static_cast<std::uint32_t>(op.credited_vcs & ~op.taken_vcs);
@@ -413,6 +413,7 @@ bool MeshNetwork::allocate(int r, std::uint64_t c, std::vector<Ejection>& ejecte
     router.buffered = buffered;
     router.nonempty_ports = nonempty_ports;
     flits_ejected_ += ejected_flits;
+    router.occupancy += occupancy;
     router.stall_cycles += static_cast<std::uint64_t>(count16(eligible & ~granted));
     return granted != 0;
 }
@@ -456,14 +457,40 @@ void MeshNetwork::return_credits(std::uint64_t c) {
 
 bool MeshNetwork::step(std::uint64_t c, std::vector<Ejection>& ejected) {
     if (input_vcs_.empty()) build();
+    last_cycle_ = c;
+    const std::size_t first = ejected.size();
     // The common virtual channel counts, with the default buffer depth of 4 where it applies.
     const bool depth4 = B_ == 4;
+    bool moved;
     switch (V_) {
-        case 1: return depth4 ? step_cycle<1, 4>(c, ejected) : step_cycle<1, 0>(c, ejected);
-        case 2: return depth4 ? step_cycle<2, 4>(c, ejected) : step_cycle<2, 0>(c, ejected);
-        case 4: return depth4 ? step_cycle<4, 4>(c, ejected) : step_cycle<4, 0>(c, ejected);
-        default: return step_cycle<0, 0>(c, ejected);
+        case 1: moved = depth4 ? step_cycle<1, 4>(c, ejected) : step_cycle<1, 0>(c, ejected); break;
+        case 2: moved = depth4 ? step_cycle<2, 4>(c, ejected) : step_cycle<2, 0>(c, ejected); break;
+        case 4: moved = depth4 ? step_cycle<4, 4>(c, ejected) : step_cycle<4, 0>(c, ejected); break;
+        default: moved = step_cycle<0, 0>(c, ejected);
     }
+    // The packets of one cycle in the order of their handles, whatever order the routers were
+    // visited in.
+    std::sort(ejected.begin() + static_cast<std::ptrdiff_t>(first), ejected.end(),
+              [](const Ejection& a, const Ejection& b) { return a.packet < b.packet; });
+    return moved;
+}
+
+std::uint64_t MeshNetwork::occupancy_flit_cycles(int r) const {
+    const Router& router = routers_[static_cast<std::size_t>(r)];
+    std::uint64_t sum = router.occupancy;
+    if (!router.buffered) return sum;
+    // Flits still buffered count up to the last simulated cycle.
+    for (int p = 0; p < router.ports; ++p)
+        for (int v = 0; v < V_; ++v) {
+            const int g = gp(r, p);
+            const InputVc& q = ivc(g, v);
+            for (int k = 0; k < q.count; ++k) {
+                const Flit& f = flits_[static_cast<std::size_t>(g * V_ + v) * static_cast<std::size_t>(B_) +
+                                       static_cast<std::size_t>((q.head + k) % B_)];
+                sum += last_cycle_ + 1 - arrival(p, f);
+            }
+        }
+    return sum;
 }
 
 template <int kV, int kB>

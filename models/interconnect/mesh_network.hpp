@@ -74,8 +74,10 @@ public:
     bool has_link(int r, Direction d) const;
     // Cycles in which an input port of router r held a flit ready to leave but sent nothing.
     std::uint64_t stall_cycles(int r) const { return routers_[static_cast<std::size_t>(r)].stall_cycles; }
-    // Sum over simulated cycles of the flits buffered in router r.
-    std::uint64_t occupancy_flit_cycles(int r) const { return routers_[static_cast<std::size_t>(r)].occupancy; }
+    // Sum over cycles of the flits buffered in router r at the end of the cycle (a flit counts from
+    // the cycle it was written into the router's buffer, when it left the upstream router or its
+    // interface, up to the cycle before it leaves), up to the last simulated cycle.
+    std::uint64_t occupancy_flit_cycles(int r) const;
     // Fault injection: the link leaving router r towards d stops returning credits, so traffic
     // over it stops (for testing the watchdog).
     void fail_link(int r, Direction d);
@@ -162,6 +164,12 @@ private:
         std::int32_t x, y;
     };
 
+    // The cycle a flit at input port `port` was written into the buffer: its ready cycle less the
+    // router pipeline, and less the link for a mesh port.
+    std::uint64_t arrival(int port, const Flit& f) const {
+        return f.ready - static_cast<std::uint64_t>(params_.router_latency) -
+               (port < kMeshPorts ? static_cast<std::uint64_t>(params_.link_latency) : 0);
+    }
     int gp(int r, int port) const { return routers_[static_cast<std::size_t>(r)].base + port; }
     const InputVc& ivc(int global_port, int vc) const { return input_vcs_[static_cast<std::size_t>(global_port * V_ + vc)]; }
     int route(int r, const Flit& f) const;
@@ -207,6 +215,7 @@ private:
     std::vector<int> active_sources_;
     std::vector<std::uint32_t> packet_flits_, packet_ejected_;  // by packet handle
     std::uint64_t flits_enqueued_ = 0, flits_ejected_ = 0;
+    std::uint64_t last_cycle_ = 0;  // the last cycle simulated
 };
 
 }  // namespace aimc
