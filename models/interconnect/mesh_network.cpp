@@ -27,17 +27,9 @@ inline int wrap_slot(int i, int B) {
         return wrap(i, B);
 }
 
-// The number of members of a set of at most 16, without a loop or a popcnt instruction.
-inline int count16(std::uint32_t x) {
-    x -= (x >> 1) & 0x5555u;
-    x = (x & 0x3333u) + ((x >> 2) & 0x3333u);
-    x = (x + (x >> 4)) & 0x0f0fu;
-    return static_cast<int>((x + (x >> 8)) & 0x1fu);
-}
-
-// `cond ? a : b` without a branch. Whether a flit is a head, a tail or the first in its buffer, or
-// which way it turns, is as good as random to a branch predictor, and compilers often turn
-// ternaries into branches: on x86-64 this is a conditional move, elsewhere mask arithmetic.
+// `cond ? a : b` without a branch. Which way a flit turns is as good as random to a branch
+// predictor, and compilers often turn ternaries into branches: on x86-64 this is a conditional
+// move, elsewhere mask arithmetic.
 template <typename T>
 inline T pick(bool cond, T a, T b) {
     static_assert(std::is_integral_v<T> && (sizeof(T) == 4 || sizeof(T) == 8), "pick: 32- or 64-bit integers");
@@ -51,12 +43,49 @@ inline T pick(bool cond, T a, T b) {
 #endif
 }
 
-// Round-robin over the members of a set of at most 16 (input ports or virtual channels), from
-// `start` (0..16; 16 or the member count means 0) on, wrapping around: bit k of the result is
-// member (start + k) % 16. Doubling the set makes the wrap one shift, free of the member count.
+// Round-robin over the members of a set of at most 16 (virtual channels), from `start` (0..16;
+// 16 or the member count means 0) on, wrapping around: bit k of the result is member
+// (start + k) % 16. Doubling the set makes the wrap one shift, free of the member count.
 inline std::uint32_t in_turn(std::uint32_t set, int start) { return ((set | set << 16) >> start) & 0xffffu; }
 // The member that the lowest bit of in_turn(set, start) stands for.
 inline int turn_member(std::uint32_t in_turn_bits, int start) { return (start + __builtin_ctz(in_turn_bits)) & 15; }
+
+// Bit b of a plane set to `on`, without a branch.
+inline void assign_bit(std::uint64_t& plane, std::uint64_t bit, bool on) {
+    plane = (plane & ~bit) | (bit & (std::uint64_t{0} - static_cast<std::uint64_t>(on)));
+}
+
+// Round-robin arbitration on bit-planes, for each router of a group at once: among the members m
+// of `request` (request[m * stride]: bit b set when member m of router b requests), the first at
+// or after the router's start, wrapping around. `from[m * stride]` is the thermometer code of the
+// start (bit b set when router b's start is <= m; all clear: a start past the last member, that
+// is 0). Writes the winners to grant[m * stride] and returns the routers with any request.
+template <int kN>
+inline std::uint64_t round_robin(int n, const std::uint64_t* request, const std::uint64_t* from, int stride,
+                                 std::uint64_t* grant) {
+    const int count = kN > 0 ? kN : n;
+    std::uint64_t at_or_after = 0, any = 0;  // routers with a request at or after their start; any
+    std::uint64_t first_after[16], first_any[16];
+    for (int m = 0; m < count; ++m) {
+        const std::uint64_t req = request[m * stride], late = req & from[m * stride];
+        first_after[m] = late & ~at_or_after;
+        at_or_after |= late;
+        first_any[m] = req & ~any;
+        any |= req;
+    }
+    for (int m = 0; m < count; ++m) grant[m * stride] = first_after[m] | (first_any[m] & ~at_or_after);
+    return any;
+}
+
+// The thermometer code of the start after a grant to member m, for the routers in `granted`:
+// start m + 1, so bit b of from[k * stride] becomes (m < k). Others keep theirs.
+inline void advance_past(int n, const std::uint64_t* grant, std::uint64_t granted, std::uint64_t* from, int stride) {
+    std::uint64_t before = 0;  // routers whose grant went to a member before k
+    for (int k = 0; k < n; ++k) {
+        from[k * stride] = (from[k * stride] & ~granted) | (before & granted);
+        before |= grant[k * stride];
+    }
+}
 
 }  // namespace
 
@@ -64,7 +93,8 @@ MeshNetwork::MeshNetwork(const MeshParams& p) : params_(p), V_(p.virtual_channel
     AIMC_ASSERT(p.cols >= 1 && p.rows >= 1 && p.cols * p.rows <= 65535, "mesh size out of range");
     AIMC_ASSERT(V_ >= 1 && V_ <= 16, "virtual channels out of range");
     AIMC_ASSERT(B_ >= 1 && B_ <= 1024, "buffer depth out of range");
-    AIMC_ASSERT(p.router_latency >= 1 && p.link_latency >= 1, "router and link latencies must be >= 1 cycle");
+    AIMC_ASSERT(p.router_latency >= 1 && p.link_latency >= 1 && p.router_latency <= 1000 && p.link_latency <= 1000,
+                "router and link latencies must be 1 to 1000 cycles");
     const int n = routers();
     routers_.resize(static_cast<std::size_t>(n));
     for (int r = 0; r < n; ++r) {
@@ -74,7 +104,7 @@ MeshNetwork::MeshNetwork(const MeshParams& p) : params_(p), V_(p.virtual_channel
 }
 
 void MeshNetwork::attach(int id, int x, int y) {
-    AIMC_ASSERT(input_vcs_.empty(), "endpoint attached after the first message");
+    AIMC_ASSERT(!built_, "endpoint attached after the first message");
     AIMC_ASSERT(x >= 0 && x < params_.cols && y >= 0 && y < params_.rows && id >= 0, "endpoint outside the mesh");
     const int r = y * params_.cols + x;
     Router& router = routers_[static_cast<std::size_t>(r)];
@@ -85,46 +115,53 @@ void MeshNetwork::attach(int id, int x, int y) {
     s.port = router.ports++;
 }
 
-// Builds the port, buffer, credit and gate tables once every endpoint is attached.
+// Builds the port, buffer, credit and plane tables once every endpoint is attached.
 void MeshNetwork::build() {
-    const int n = routers();
-    int total = 0, gates = 0;
-    for (Router& router : routers_) {
-        router.base = total;
-        total += router.ports;
-        router.gates = static_cast<std::uint32_t>(gates);
-        gates += kMaxPorts + router.ports * V_;
+    built_ = true;
+    const int n = routers(), groups = (n + kGroup - 1) / kGroup;
+    for (const Router& router : routers_) P_ = std::max(P_, static_cast<int>(router.ports));
+    const int P = P_, V = V_, NV = P * V;
+    layout_ = plane_layout(P, V);
+    // The wheel reaches as far ahead as a flit's ready cycle is set: link + router latency.
+    wheel_ = 2;
+    while (wheel_ <= params_.link_latency + params_.router_latency) wheel_ *= 2;
+    plane_stride_ = static_cast<std::size_t>(layout_.due + wheel_ * NV);
+    planes_.assign(static_cast<std::size_t>(groups) * plane_stride_, 0);
+    for (int g = 0; g < groups; ++g) {  // every round-robin start is 0: <= every member
+        Mask* pl = planes(g);
+        std::fill(pl + layout_.rr_in, pl + layout_.rr_in + NV, ~Mask{0});
+        std::fill(pl + layout_.rr_out, pl + layout_.rr_out + P * P, ~Mask{0});
     }
-    const auto P = static_cast<std::size_t>(total), PV = P * static_cast<std::size_t>(V_);
-    port_.assign(P, Port{});
-    link_flits_.assign(P, 0);
-    gates_.assign(static_cast<std::size_t>(gates), 0);
+    group_flits_.assign(static_cast<std::size_t>(groups), 0);
+    const auto ports = static_cast<std::size_t>(n) * static_cast<std::size_t>(P);
+    outputs_.assign(ports, OutputPort{});
+    credit_to_.assign(ports, -1);
+    link_flits_.assign(ports, 0);
+    credits_.assign(ports * static_cast<std::size_t>(V), 0);
+    input_vcs_.assign(ports * static_cast<std::size_t>(V), InputVc{});
+    flits_.resize(ports * static_cast<std::size_t>(V) * static_cast<std::size_t>(B_));
     coords_.resize(static_cast<std::size_t>(n));
+    for (int r = 0; r < n; ++r)
+        coords_[static_cast<std::size_t>(r)] = {routers_[static_cast<std::size_t>(r)].x, routers_[static_cast<std::size_t>(r)].y};
     if (n <= kRouteTable) {
         route_stride_ = n;
         routes_.resize(static_cast<std::size_t>(n) * static_cast<std::size_t>(n));
         for (int r = 0; r < n; ++r)
             for (int d = 0; d < n; ++d) {
-                const Router &a = routers_[static_cast<std::size_t>(r)], &b = routers_[static_cast<std::size_t>(d)];
+                const Coord a = coords_[static_cast<std::size_t>(r)], b = coords_[static_cast<std::size_t>(d)];
                 routes_[static_cast<std::size_t>(r * n + d)] = static_cast<std::uint8_t>(
                         b.x > a.x ? East : b.x < a.x ? West : b.y < a.y ? North : b.y > a.y ? South : 0xff);
             }
     }
-    for (int r = 0; r < n; ++r) {
-        const Router& router = routers_[static_cast<std::size_t>(r)];
-        coords_[static_cast<std::size_t>(r)] = {router.x, router.y};
-        for (int p = 0; p < router.ports; ++p) {
-            port_[static_cast<std::size_t>(router.base + p)].number = static_cast<std::uint16_t>(p);
-            port_[static_cast<std::size_t>(router.base + p)].gates = router.gates;
-        }
-    }
     // An output port that leads somewhere starts with `credits` on every VC, all free.
-    const auto open = [&](int out, int credits) {
-        const Port& o = port_[static_cast<std::size_t>(out)];
-        std::int16_t* const g = gates_.data() + o.gates;
-        for (int v = 0; v < V_; ++v) this->credits(g, o.number)[v] = static_cast<std::int16_t>(credits);
-        port_[static_cast<std::size_t>(out)].credited_vcs = static_cast<std::uint16_t>((1u << V_) - 1u);
-        g[o.number] = 1;
+    const auto open = [&](int r, int o, int credits) {
+        OutputPort& op = outputs_[port_index(r, o)];
+        for (int w = 0; w < V; ++w) credits_[port_index(r, o) * static_cast<std::size_t>(V) + static_cast<std::size_t>(w)] = static_cast<std::int16_t>(credits);
+        op.credited = static_cast<std::uint16_t>((1u << V) - 1u);
+        Mask* pl = planes(r / kGroup);
+        const Mask bit = Mask{1} << (r % kGroup);
+        for (int w = 0; w < V; ++w) pl[layout_.credit_ok + o * V + w] |= bit;
+        pl[layout_.vc_free + o] |= bit;
     };
     for (int r = 0; r < n; ++r) {
         const int x = routers_[static_cast<std::size_t>(r)].x, y = routers_[static_cast<std::size_t>(r)].y;
@@ -132,34 +169,25 @@ void MeshNetwork::build() {
                                   y > 0 ? r - params_.cols : -1, y + 1 < params_.rows ? r + params_.cols : -1};
         for (int d = 0; d < kMeshPorts; ++d) {
             if (neighbour[d] < 0) continue;
-            const int out = gp(r, d), in = gp(neighbour[d], opposite(d));
-            Port& o = port_[static_cast<std::size_t>(out)];
-            o.link_to = in;
-            o.down_router = neighbour[d];
-            o.down_port = static_cast<std::uint16_t>(opposite(d));
-            port_[static_cast<std::size_t>(in)].credit_to = out;
-            open(out, B_);
+            OutputPort& op = outputs_[port_index(r, d)];
+            op.down_router = neighbour[d];
+            op.down_port = static_cast<std::uint16_t>(opposite(d));
+            // A credit names the output port it returns to as router << 8 | port << 4 (| VC).
+            credit_to_[port_index(neighbour[d], opposite(d))] = r << 8 | d << 4;
+            open(r, d, B_);
         }
     }
-    for (std::size_t id = 0; id < sources_.size(); ++id) {
-        Source& s = sources_[id];
-        if (s.port < kMeshPorts) continue;  // an id that was never attached
-        const int out = gp(s.router, s.port);
-        s.global_port = out;
-        // Interfaces always accept flits: the ejection port never runs out of credits (it
-        // spends none).
-        open(out, std::numeric_limits<std::int16_t>::max());
-    }
-    input_vcs_.resize(PV);
-    flits_.resize(PV * static_cast<std::size_t>(B_));
+    // Interfaces always accept flits: the ejection port never runs out of credits (it spends none).
+    for (const Source& s : sources_)
+        if (s.port >= kMeshPorts) open(s.router, s.port, std::numeric_limits<std::int16_t>::max());
     // Room for the credits of a few cycles; return_credits() grows the ring when needed.
     std::size_t ring = 64;
-    while (ring < 4 * P) ring *= 2;
+    while (ring < 4 * ports) ring *= 2;
     returning_.resize(ring);
 }
 
 void MeshNetwork::enqueue(std::uint32_t packet, int src, int dst, std::uint32_t flits, std::uint64_t ready) {
-    if (input_vcs_.empty()) build();
+    if (!built_) build();
     AIMC_ASSERT(src >= 0 && static_cast<std::size_t>(src) < sources_.size() &&
                         sources_[static_cast<std::size_t>(src)].port >= kMeshPorts,
                 "message from an unattached endpoint");
@@ -179,7 +207,7 @@ void MeshNetwork::enqueue(std::uint32_t packet, int src, int dst, std::uint32_t 
         s.queue.clear();
         s.front = 0;
     }
-    s.queue.push_back({packet, flits, static_cast<std::uint16_t>(d.router), static_cast<std::uint8_t>(d.port), ready});
+    s.queue.push_back({packet, flits, static_cast<std::uint16_t>(d.router), static_cast<std::uint16_t>(d.port), ready});
     if (!s.active) {
         s.active = true;
         active_sources_.push_back(src);
@@ -188,59 +216,92 @@ void MeshNetwork::enqueue(std::uint32_t packet, int src, int dst, std::uint32_t 
 }
 
 // XY routing: from a table of the ways between routers on meshes of up to kRouteTable routers
-// (one load), else from the coordinates, with selects: which way a head flit goes is as good as
-// random to a branch predictor.
+// (one load), else from the coordinates, with selects.
 inline int MeshNetwork::route(int r, const Flit& f) const {
+    const int dst_port = f.info & kPortMask;
     if (!routes_.empty()) {
         const unsigned way = routes_[static_cast<std::size_t>(r * route_stride_ + f.dst_router)];
         const unsigned here = 0u - (way >> 7);  // all ones: the destination router, way 0xff
-        return static_cast<int>((way & ~here) | (f.dst_port & here));
+        return static_cast<int>((way & ~here) | (static_cast<unsigned>(dst_port) & here));
     }
     const Coord at = coords_[static_cast<std::size_t>(r)], dst = coords_[f.dst_router];
-    const int y_way = pick(dst.y < at.y, static_cast<int>(North), pick(dst.y > at.y, static_cast<int>(South), static_cast<int>(f.dst_port)));
+    const int y_way = pick(dst.y < at.y, static_cast<int>(North), pick(dst.y > at.y, static_cast<int>(South), dst_port));
     return pick(dst.x != at.x, pick(dst.x < at.x, static_cast<int>(West), static_cast<int>(East)), y_way);
 }
 
-std::int32_t MeshNetwork::credit(int global_port, int vc) const {
-    const Port& o = port_[static_cast<std::size_t>(global_port)];
-    return gates_[o.gates + static_cast<std::size_t>(kMaxPorts + o.number * V_ + vc)];
+inline void MeshNetwork::set_vc_free(int r, int o, const OutputPort& op) {
+    assign_bit(planes(r / kGroup)[layout_.vc_free + o], Mask{1} << (r % kGroup), (op.credited & ~op.taken) != 0);
 }
 
-// Writes flit f, ready to leave at `ready`, into input VC vc of port `port` (global port g) of
-// router r (its credit was spent upstream). f may be the flit's slot upstream: it is copied once,
-// here.
-template <int kV, int kB>
-[[gnu::always_inline]] inline void MeshNetwork::push_flit(int r, int g, int port, int vc, const Flit& f,
-                                                          std::uint64_t ready) {
-    const int V = kV > 0 ? kV : V_, B = kB > 0 ? kB : B_;
-    const auto qi = static_cast<std::size_t>(g * V + vc);
-    InputVc& q = input_vcs_[qi];
+// Writes flit f, ready to leave at `ready`, into input VC vc of port `port` of router r (its
+// credit was spent upstream). Into an empty VC the flit becomes the head, ready at `ready`; a
+// head flit there brings its packet's route, a body flit finds its packet's state in place.
+// Which VCs are empty, and which flits are heads, is as good as random to a branch predictor:
+// the planes change by masks.
+template <int kP, int kV, int kB>
+[[gnu::always_inline]] inline void MeshNetwork::push_flit(int r, int port, int vc, const Flit& f, std::uint64_t ready) {
+    const int P = kP > 0 ? kP : P_, V = kV > 0 ? kV : V_, B = kB > 0 ? kB : B_;
+    const PlaneLayout L = plane_layout(P, V);
+    const std::size_t vi = static_cast<std::size_t>((r * P + port) * V + vc);
+    InputVc& q = input_vcs_[vi];
     AIMC_ASSERT(q.count < B_, "flit written into a full buffer (credit error)");
-    Flit& slot = flits_[qi * static_cast<std::size_t>(B) + static_cast<std::size_t>(wrap_slot<kB>(q.head + q.count, B))];
+    Flit& slot = flits_[vi * static_cast<std::size_t>(B) + static_cast<std::size_t>(wrap_slot<kB>(q.head + q.count, B))];
     const int to = route(r, f);
-    slot.packet = f.packet;
-    slot.dst_router = f.dst_router;
-    slot.dst_port = f.dst_port;
-    slot.flags = static_cast<std::uint8_t>((f.flags & (kHead | kTail)) | to << kRouteShift);
-    slot.ready = ready;
-    // Into an empty VC the flit becomes the head. A head flit waits for an output VC on its route;
-    // a body flit follows its packet, whose port and gate the VC kept.
-    const bool was_empty = q.count++ == 0, new_head = was_empty & ((f.flags & kHead) != 0);
-    q.head_ready = pick(was_empty, ready, q.head_ready);
+    const bool was_empty = q.count == 0, new_head = was_empty & ((f.info & kHead) != 0);
+    slot = Flit{f.packet, f.dst_router, static_cast<std::uint16_t>((f.info & (kPortMask | kHead | kTail)) | to << kRouteShift), ready};
+    ++q.count;
+    const int i = port * V + vc;
+    const auto g = static_cast<unsigned>(r) / kGroup;
+    Mask* const pl = planes_.data() + g * plane_stride_;
+    const Mask bit = Mask{1} << (static_cast<unsigned>(r) % kGroup);
+    pl[L.due + static_cast<int>(ready & static_cast<std::uint64_t>(wheel_ - 1)) * P * V + i] |= bit & (Mask{0} - was_empty);
+    pl[L.out_is + i * P + to] |= bit & (Mask{0} - new_head);
     q.out = static_cast<std::uint16_t>(pick<int>(new_head, to, q.out));
-    q.gate = static_cast<std::uint16_t>(pick<int>(new_head, to, q.gate));
-    Router& router = routers_[static_cast<std::size_t>(r)];
-    router.nonempty_ports |= 1u << port;
-    ++router.buffered;
-    if (!router.active) {
-        router.active = 1;
-        active_routers_.push_back(r);
+    ++group_flits_[g];
+}
+
+// Counts in the credits that arrive by cycle c, and makes sure the ring has room for the
+// credits of one more cycle.
+template <int kV>
+void MeshNetwork::return_credits(std::uint64_t c) {
+    const int V = kV > 0 ? kV : V_;
+    const std::size_t mask = returning_.size() - 1;
+    for (; batches_front_ < batches_.size() && batches_[batches_front_].due <= c; ++batches_front_)
+        for (const std::size_t end = batches_[batches_front_].end; returning_head_ != end; ++returning_head_) {
+            const std::uint32_t e = returning_[returning_head_ & mask];
+            const int r = static_cast<int>(e >> 8), o = static_cast<int>(e >> 4 & 15u), w = static_cast<int>(e & 15u);
+            OutputPort& op = outputs_[port_index(r, o)];
+            const bool credited = ++credits_[port_index(r, o) * static_cast<std::size_t>(V) + static_cast<std::size_t>(w)] > 0;
+            const std::uint32_t now_credited = op.credited | static_cast<std::uint32_t>(credited) << w;
+            op.credited = static_cast<std::uint16_t>(now_credited);
+            Mask* const pl = planes_.data() + static_cast<std::size_t>(static_cast<unsigned>(r) / kGroup) * plane_stride_;
+            const Mask bit = Mask{1} << (static_cast<unsigned>(r) % kGroup);
+            pl[layout_.credit_ok + o * V + w] |= bit & (Mask{0} - credited);
+            assign_bit(pl[layout_.vc_free + o], bit, (now_credited & ~static_cast<std::uint32_t>(op.taken)) != 0);
+        }
+    if (batches_front_ == batches_.size()) {
+        batches_.clear();
+        batches_front_ = 0;
+    } else if (batches_front_ >= 1024 && 2 * batches_front_ >= batches_.size()) {
+        // With link_latency > 1 batches are always pending: drop the applied ones now and then
+        // (amortised constant cost) so that the FIFO stays bounded.
+        batches_.erase(batches_.begin(), batches_.begin() + static_cast<std::ptrdiff_t>(batches_front_));
+        batches_front_ = 0;
+    }
+    // A cycle returns at most one credit per port (and writes one more, not kept, at the end).
+    if (returning_tail_ - returning_head_ + outputs_.size() + 1 > returning_.size()) {
+        std::vector<std::uint32_t> bigger(2 * returning_.size());
+        for (std::size_t i = returning_head_; i != returning_tail_; ++i) bigger[i - returning_head_] = returning_[i & mask];
+        for (std::size_t i = batches_front_; i < batches_.size(); ++i) batches_[i].end -= returning_head_;
+        returning_tail_ -= returning_head_;
+        returning_head_ = 0;
+        returning_.swap(bigger);
     }
 }
 
-template <int kV, int kB>
+template <int kP, int kV, int kB>
 bool MeshNetwork::inject_from_sources(std::uint64_t c) {
-    const int V = kV > 0 ? kV : V_;
+    const int P = kP > 0 ? kP : P_, V = kV > 0 ? kV : V_;
     bool moved = false;
     std::size_t keep = 0;
     for (std::size_t i = 0; i < active_sources_.size(); ++i) {
@@ -253,8 +314,7 @@ bool MeshNetwork::inject_from_sources(std::uint64_t c) {
         active_sources_[keep++] = id;
         const SourceMessage& m = s.queue[s.front];
         if (m.ready > c) continue;
-        const int g = s.global_port;
-        const InputVc* const pq = input_vcs_.data() + g * V;
+        const InputVc* const pq = input_vcs_.data() + static_cast<std::size_t>((s.router * P + s.port) * V);
         // A new message takes an empty virtual channel if there is one, else one with room
         // (round-robin from next_vc); all its flits follow in that VC.
         std::uint32_t empty = 0, room = 0;
@@ -269,12 +329,10 @@ bool MeshNetwork::inject_from_sources(std::uint64_t c) {
             s.vc = vc;
             s.next_vc = wrap(vc + 1, V);
         }
-        Flit f;
-        f.packet = m.packet;
-        f.dst_router = m.dst_router;
-        f.dst_port = m.dst_port;
-        f.flags = static_cast<std::uint8_t>((s.sent == 0 ? kHead : 0) | (s.sent + 1 == m.flits ? kTail : 0));
-        push_flit<kV, kB>(s.router, g, s.port, s.vc, f, c + static_cast<std::uint64_t>(params_.router_latency));
+        const auto info = static_cast<std::uint16_t>(m.dst_port | (s.sent == 0 ? kHead : 0) | (s.sent + 1 == m.flits ? kTail : 0));
+        push_flit<kP, kV, kB>(s.router, s.port, s.vc, Flit{m.packet, m.dst_router, info, 0},
+                              c + static_cast<std::uint64_t>(params_.router_latency));
+        ++buffered_;
         moved = true;
         if (++s.sent == m.flits) {
             ++s.front;
@@ -286,238 +344,211 @@ bool MeshNetwork::inject_from_sources(std::uint64_t c) {
     return moved;
 }
 
-// One router's cycle: separable input-first allocation, then the granted flits leave. Which VCs
-// are ready, hold an output VC or have credits is as good as random to a branch predictor, so
-// the nominations are computed without branches on it: a VC's gate says whether it can go on.
-template <int kV, int kB>
-bool MeshNetwork::allocate(int r, std::uint64_t c, std::vector<Ejection>& ejected) {
-    Router& router = routers_[static_cast<std::size_t>(r)];
-    const int V = kV > 0 ? kV : V_, B = kB > 0 ? kB : B_, base = router.base;
-    Port* const port = port_.data() + base;              // this router's ports, by port number
-    InputVc* const ivcs = input_vcs_.data() + base * V;  // by port * V + vc
-    std::int16_t* const gates = gates_.data() + router.gates;
-    std::uint16_t nom_vc[kMaxPorts];         // per input port: the VC it nominates
-    std::uint32_t requests[kMaxPorts] = {};  // per output port: nominating input ports
-    std::uint32_t requested = 0;             // output ports with requests
-    std::uint32_t eligible = 0;              // input ports with a flit ready to leave
-    for (std::uint32_t ports = router.nonempty_ports; ports; ports &= ports - 1) {
-        const int p = __builtin_ctz(ports);
-        const InputVc* const pq = ivcs + p * V;
-        // Per VC: its head flit has finished the pipeline (ready) and its gate is open (go).
-        std::uint32_t ready = 0, go = 0;
+// The allocation of one cycle for the routers of group g, on bit-planes: separable and
+// input-first. Each input port nominates one VC whose head flit is ready and can go on (a head
+// flit: its output port has a free VC with a credit; a packet that holds an output VC: that VC
+// has a credit), round-robin among its VCs; each output port grants one of the inputs that
+// nominated it, round-robin among inputs. Then the granted flits move, one by one.
+template <int kP, int kV, int kB>
+bool MeshNetwork::allocate_group(int g, std::uint64_t c, std::vector<Ejection>& ejected) {
+    const int P = kP > 0 ? kP : P_, V = kV > 0 ? kV : V_, NV = P * V;
+    const PlaneLayout L = plane_layout(P, V);
+    Mask* const pl = planes(g);
+    {  // head flits that become ready in this cycle
+        Mask* const due = pl + L.due + static_cast<int>(c & static_cast<std::uint64_t>(wheel_ - 1)) * NV;
+        for (int i = 0; i < NV; ++i) {
+            pl[L.ready + i] |= due[i];
+            due[i] = 0;
+        }
+    }
+    const Mask* const ready = pl + L.ready;
+    const Mask* const holds = pl + L.holds;
+    const Mask* const out_is = pl + L.out_is;
+    const Mask* const held_is = pl + L.held_is;
+    const Mask* const vc_free = pl + L.vc_free;
+    const Mask* const credit_ok = pl + L.credit_ok;
+    Mask* const rr_in = pl + L.rr_in;
+    Mask* const rr_out = pl + L.rr_out;
+    Mask chosen[kMaxPorts * 16];             // [p V + v]: input port p nominates its VC v
+    Mask request[kMaxPorts * kMaxPorts];     // [o P + p]: input port p nominates output o
+    Mask grant[kMaxPorts * kMaxPorts];       // [o P + p]: output o grants input p
+    Mask eligible[kMaxPorts];                // [p]: input port p holds a ready head flit
+    Mask granted_in[kMaxPorts] = {};         // [p]: input port p was granted
+    std::fill(request, request + P * P, Mask{0});
+    Mask any_eligible = 0;
+    for (int p = 0; p < P; ++p) {
+        Mask go[16];
+        Mask any_ready = 0;
         for (int v = 0; v < V; ++v) {
-            const std::uint32_t is_ready = pq[v].head_ready <= c;
-            ready |= is_ready << v;
-            go |= (is_ready & (gates[pq[v].gate] > 0)) << v;
-        }
-        eligible |= static_cast<std::uint32_t>(ready != 0) << p;
-        // The first VC that can go, in round-robin order from the port's start (the sentinel bit
-        // 16 makes an empty set pick the start itself, perhaps V; then nothing is requested).
-        const int start = port[p].rr_input_vc;
-        int v;
-        if constexpr (kV == 1) {
-            v = 0;
-        } else if constexpr (kV == 2) {
-            // Two VCs: the start (0, 1, or 2 meaning 0) if it can go, else the other.
-            const int first = start & 1;
-            v = pick((go >> first) & 1u, first, first ^ 1);
-        } else {
-            v = turn_member(in_turn(go, start) | 0x10000u, start);
-        }
-        const std::uint32_t nominates = go != 0;
-        nom_vc[p] = static_cast<std::uint16_t>(v);
-        const int out = pq[kV == 1 || kV == 2 ? v : pick(v < V, v, 0)].out;
-        requests[out] |= nominates << p;
-        requested |= nominates << out;
-    }
-    if (!eligible) return false;
-    std::uint32_t granted = 0;
-    const auto link = static_cast<std::uint64_t>(params_.link_latency);
-    const auto pipeline = link + static_cast<std::uint64_t>(params_.router_latency);
-    Flit* const slots = flits_.data() + static_cast<std::size_t>(base * V) * static_cast<std::size_t>(B);
-    std::uint64_t* const link_flits = link_flits_.data() + base;
-    std::uint32_t* const ring = returning_.data();
-    const std::size_t ring_mask = returning_.size() - 1;
-    // Counters in locals for the loop (stores through the many pointers could alias members;
-    // flits pushed downstream go to other routers).
-    std::size_t ring_tail = returning_tail_;
-    std::uint32_t buffered = router.buffered, nonempty_ports = router.nonempty_ports;
-    std::uint64_t ejected_flits = 0, occupancy = 0;
-    // Each output port grants one of the inputs that nominated it, mesh ports first, then
-    // ejection ports, each in port order; the granted flit leaves its buffer.
-    for (; requested; requested &= requested - 1) {
-        const int out = __builtin_ctz(requested);
-        Port& op = port[out];
-        // Round-robin: the first requesting input at or after the pointer.
-        const int start = op.rr_output;
-        const int p = turn_member(in_turn(requests[out], start), start);
-        granted |= 1u << p;
-        op.rr_output = static_cast<std::uint16_t>(p + 1);  // in_turn() wraps it
-        const int v = nom_vc[p];
-        Port& ip = port[p];
-        ip.rr_input_vc = static_cast<std::uint16_t>(v + 1);
-        const int qi = p * V + v;
-        InputVc& q = ivcs[qi];
-        Flit* const buffer = slots + static_cast<std::size_t>(qi) * static_cast<std::size_t>(B);
-        const Flit& f = buffer[q.head];  // stays in its slot until pushed downstream
-        q.head = static_cast<std::uint16_t>(wrap_slot<kB>(q.head + 1, B));
-        const int left = --q.count;
-        --buffered;
-        occupancy += c - arrival(p, f);
-        // A head flit takes the first free output VC with a credit, round-robin (the VC
-        // allocation folded into the switch allocation); the tail gives its VC back.
-        const std::uint32_t free = static_cast<std::uint32_t>(op.credited_vcs & ~op.taken_vcs);
-        const bool holds = q.gate >= kMaxPorts, tail = f.flags & kTail;
-        const int first = op.rr_output_vc;
-        const int w = pick(holds, q.gate - (kMaxPorts + out * V), turn_member(in_turn(free, first) | 0x10000u, first));
-        const std::uint32_t bit = 1u << w;
-        op.rr_output_vc = static_cast<std::uint16_t>(pick(holds, first, w + 1));
-        const std::uint32_t taken = pick(tail, op.taken_vcs & ~bit, op.taken_vcs | bit);
-        op.taken_vcs = static_cast<std::uint16_t>(taken);
-        // The next flit, if any, becomes the head; after a tail it is a new packet's head flit,
-        // which waits for an output VC on its route.
-        const Flit& next = buffer[q.head];
-        q.head_ready = pick(left != 0, next.ready, InputVc::kEmpty);
-        std::uint32_t port_holds = 0;  // flits in any VC of port p
-        for (int u = 0; u < V; ++u) port_holds |= ivcs[p * V + u].head_ready != InputVc::kEmpty;
-        nonempty_ports &= ~((port_holds ^ 1u) << p);
-        const int to = next.flags >> kRouteShift;
-        q.out = static_cast<std::uint16_t>(pick(tail, to, out));
-        q.gate = static_cast<std::uint16_t>(pick(tail, to, kMaxPorts + out * V + w));
-        // The freed slot's credit reaches the upstream router a link latency from now (an
-        // injection port has none: its interface looks at the buffer).
-        ring[ring_tail & ring_mask] = static_cast<std::uint32_t>(ip.credit_to) << 4 | static_cast<std::uint32_t>(v);
-        ring_tail += ip.credit_to >= 0;
-        if (out < kMeshPorts) {
-            // Spend a credit of w (the port's gate follows).
-            const std::int32_t left_credits = --gates[kMaxPorts + out * V + w];
-            const std::uint32_t credited = op.credited_vcs & ~(static_cast<std::uint32_t>(left_credits <= 0) << w);
-            op.credited_vcs = static_cast<std::uint16_t>(credited);
-            gates[out] = static_cast<std::int16_t>((credited & ~taken) != 0);
-            ++link_flits[out];
-            push_flit<kV, kB>(op.down_router, op.link_to, op.down_port, w, f, c + pipeline);
-        } else {
-            gates[out] = static_cast<std::int16_t>((op.credited_vcs & ~taken) != 0);
-            ++ejected_flits;
-            std::uint32_t& got = packet_ejected_[f.packet];
-            ++got;
-            if (tail) {
-                AIMC_ASSERT(got == packet_flits_[f.packet] && (f.flags & kHead || got > 1),
-                            "packet " + std::to_string(f.packet) + " ejected with " + std::to_string(got) + " of " +
-                                    std::to_string(packet_flits_[f.packet]) + " flits");
-                ejected.push_back({f.packet, c + link});
+            const int i = p * V + v;
+            const Mask rd = ready[i];
+            any_ready |= rd;
+            Mask head_open = 0, hold_open = 0;
+            if (rd) {
+                for (int o = 0; o < P; ++o) {
+                    const Mask to_o = out_is[i * P + o];
+                    Mask credited = 0;
+                    for (int w = 0; w < V; ++w) credited |= held_is[i * V + w] & credit_ok[o * V + w];
+                    head_open |= to_o & vc_free[o];
+                    hold_open |= to_o & credited;
+                }
             }
+            go[v] = rd & ((holds[i] & hold_open) | (~holds[i] & head_open));
+        }
+        eligible[p] = any_ready;
+        any_eligible |= any_ready;
+        round_robin<kV>(V, go, rr_in + p * V, 1, chosen + p * V);
+        for (int v = 0; v < V; ++v) {
+            const Mask nominated = chosen[p * V + v];
+            for (int o = 0; o < P; ++o) request[o * P + p] |= nominated & out_is[(p * V + v) * P + o];
         }
     }
-    returning_tail_ = ring_tail;
-    router.buffered = buffered;
-    router.nonempty_ports = nonempty_ports;
-    flits_ejected_ += ejected_flits;
-    router.occupancy += occupancy;
-    router.stall_cycles += static_cast<std::uint64_t>(count16(eligible & ~granted));
-    return granted != 0;
+    if (!any_eligible) return false;
+    for (int o = 0; o < P; ++o) {
+        const Mask requested = round_robin<kP>(P, request + o * P, rr_out + o * P, 1, grant + o * P);
+        advance_past(P, grant + o * P, requested, rr_out + o * P, 1);
+        for (int p = 0; p < P; ++p) granted_in[p] |= grant[o * P + p];
+    }
+    for (int p = 0; p < P; ++p) {
+        advance_past(V, chosen + p * V, granted_in[p], rr_in + p * V, 1);
+        for (Mask stalled = eligible[p] & ~granted_in[p]; stalled; stalled &= stalled - 1)
+            ++routers_[static_cast<std::size_t>(g * kGroup + __builtin_ctzll(stalled))].stall_cycles;
+    }
+    bool moved = false;
+    for (int o = 0; o < P; ++o)
+        for (int p = 0; p < P; ++p)
+            for (Mask granted = grant[o * P + p]; granted; granted &= granted - 1) {
+                moved = true;
+                const int b = __builtin_ctzll(granted);
+                int v = 0;  // the one VC of port p chosen at router b
+                if constexpr (kV > 0)
+                    for (int u = 1; u < kV; ++u) v |= static_cast<int>(chosen[p * V + u] >> b & 1u) * u;
+                else
+                    while (!(chosen[p * V + v] >> b & 1u)) ++v;
+                move_flit<kP, kV, kB>(pl, g, b, o, p, v, c, ejected);
+            }
+    return moved;
 }
 
-// Counts in the credits that arrive by cycle c, and makes sure the ring has room for the
-// credits of one more cycle.
-template <int kV>
-void MeshNetwork::return_credits(std::uint64_t c) {
-    const int V = kV > 0 ? kV : V_;
-    const std::size_t mask = returning_.size() - 1;
-    for (; batches_front_ < batches_.size() && batches_[batches_front_].due <= c; ++batches_front_)
-        for (const std::size_t end = batches_[batches_front_].end; returning_head_ != end; ++returning_head_) {
-            const std::uint32_t credit = returning_[returning_head_ & mask];
-            Port& o = port_[credit >> 4];
-            const std::uint32_t vc = credit & 15u;
-            std::int16_t* const g = gates_.data() + o.gates;
-            const std::uint32_t credited =
-                    o.credited_vcs | static_cast<std::uint32_t>(++g[kMaxPorts + o.number * V + static_cast<int>(vc)] > 0) << vc;
-            o.credited_vcs = static_cast<std::uint16_t>(credited);
-            g[o.number] = static_cast<std::int16_t>((credited & ~static_cast<std::uint32_t>(o.taken_vcs)) != 0);
+// The granted head flit of input VC v of port p of router b of group g (planes pl) leaves through
+// output port o: out of its buffer, onto the link (or out of the network), and the state of both
+// routers follows. Whether the flit is a head or a tail, whether a flit follows it and is ready,
+// whether the output VC runs out of credits: all as good as random to a branch predictor, so the
+// state changes by masks and selects.
+template <int kP, int kV, int kB>
+[[gnu::always_inline]] inline void MeshNetwork::move_flit(Mask* pl, int g, int b, int o, int p, int v, std::uint64_t c,
+                                                          std::vector<Ejection>& ejected) {
+    const int P = kP > 0 ? kP : P_, V = kV > 0 ? kV : V_, B = kB > 0 ? kB : B_, i = p * V + v, r = g * kGroup + b;
+    const PlaneLayout L = plane_layout(P, V);
+    const Mask bit = Mask{1} << b;
+    const auto pi = static_cast<std::size_t>(r * P + p), oi = static_cast<std::size_t>(r * P + o);
+    const std::size_t vi = pi * static_cast<std::size_t>(V) + static_cast<std::size_t>(v);
+    InputVc& q = input_vcs_[vi];
+    const Flit* const buffer = flits_.data() + vi * static_cast<std::size_t>(B);
+    const Flit f = buffer[q.head];
+    const int head = wrap_slot<kB>(q.head + 1, B);
+    q.head = static_cast<std::uint16_t>(head);
+    const int count = q.count - 1;
+    q.count = static_cast<std::uint16_t>(count);
+    const bool left = count != 0;
+    --group_flits_[static_cast<std::size_t>(g)];
+    const auto link = static_cast<std::uint64_t>(params_.link_latency), pipeline = static_cast<std::uint64_t>(params_.router_latency);
+    routers_[static_cast<std::size_t>(r)].occupancy += c + pipeline + pick<std::uint64_t>(p < kMeshPorts, link, 0) - f.ready;
+    // A head flit takes the first free output VC with a credit, round-robin (the VC allocation
+    // folded into the switch allocation); the tail gives its VC back.
+    OutputPort& op = outputs_[oi];
+    const std::uint32_t held = q.held, op_taken = op.taken, op_credited = op.credited;
+    const bool holds = (held & kHolds) != 0, tail = (f.info & kTail) != 0;
+    const int start = op.rr_vc;
+    const int w = pick<int>(holds, static_cast<int>(held & 0xffu),
+                            turn_member(in_turn(op_credited & ~op_taken, start) | 0x10000u, start));
+    op.rr_vc = static_cast<std::uint16_t>(pick(holds, start, w + 1));
+    const std::uint32_t w_bit = 1u << w;
+    const std::uint32_t taken = pick(tail, op_taken & ~w_bit, op_taken | w_bit);
+    op.taken = static_cast<std::uint16_t>(taken);
+    // After the flit the packet holds output VC w, unless it was the tail: then the next flit, if
+    // any, is a new packet's head flit, which waits for an output VC on its route.
+    assign_bit(pl[L.holds + i], bit, !tail);
+    assign_bit(pl[L.held_is + i * V + w], bit, !tail);
+    q.held = static_cast<std::uint16_t>(w | pick<int>(tail, 0, kHolds));
+    const Flit& next = buffer[head];  // meaningful when `left`
+    const int out = pick<int>(tail & left, next.info >> kRouteShift, o);
+    pl[L.out_is + i * P + o] &= ~(bit & (Mask{0} - tail));
+    pl[L.out_is + i * P + out] |= bit & (Mask{0} - (!tail | left));
+    q.out = static_cast<std::uint16_t>(out);
+    // The next flit is ready to leave next cycle, or becomes so later (the wheel sets it then).
+    const bool later = next.ready > c + 1;
+    assign_bit(pl[L.ready + i], bit, left & !later);
+    pl[L.due + static_cast<int>(next.ready & static_cast<std::uint64_t>(wheel_ - 1)) * P * V + i] |= bit & (Mask{0} - (left & later));
+    // The freed slot's credit reaches the upstream router a link latency from now (an injection
+    // port has none: its interface looks at the buffer).
+    const std::int32_t upstream = credit_to_[pi];
+    returning_[returning_tail_ & (returning_.size() - 1)] = static_cast<std::uint32_t>(upstream | v);
+    returning_tail_ += upstream >= 0;
+    if (o < kMeshPorts) {
+        // Spend a credit of w.
+        std::int16_t& credits = credits_[oi * static_cast<std::size_t>(V) + static_cast<std::size_t>(w)];
+        const bool has_credit = --credits > 0;
+        const std::uint32_t credited = op_credited & ~(static_cast<std::uint32_t>(!has_credit) << w);
+        op.credited = static_cast<std::uint16_t>(credited);
+        assign_bit(pl[L.credit_ok + o * V + w], bit, has_credit);
+        assign_bit(pl[L.vc_free + o], bit, (credited & ~taken) != 0);
+        ++link_flits_[oi];
+        push_flit<kP, kV, kB>(op.down_router, op.down_port, w, f, c + link + pipeline);
+    } else {
+        assign_bit(pl[L.vc_free + o], bit, (op_credited & ~taken) != 0);
+        --buffered_;
+        ++flits_ejected_;
+        std::uint32_t& got = packet_ejected_[f.packet];
+        ++got;
+        if (tail) {
+            AIMC_ASSERT(got == packet_flits_[f.packet] && (f.info & kHead || got > 1),
+                        "packet " + std::to_string(f.packet) + " ejected with " + std::to_string(got) + " of " +
+                                std::to_string(packet_flits_[f.packet]) + " flits");
+            ejected.push_back({f.packet, c + link});
         }
-    if (batches_front_ == batches_.size()) {
-        batches_.clear();
-        batches_front_ = 0;
-    } else if (batches_front_ >= 1024 && 2 * batches_front_ >= batches_.size()) {
-        // With link_latency > 1 batches are always pending: drop the applied ones now and then
-        // (amortised constant cost) so that the FIFO stays bounded.
-        batches_.erase(batches_.begin(), batches_.begin() + static_cast<std::ptrdiff_t>(batches_front_));
-        batches_front_ = 0;
-    }
-    // A cycle returns at most one credit per port (and writes one more, not kept, at the end).
-    if (returning_tail_ - returning_head_ + port_.size() + 1 > returning_.size()) {
-        std::vector<std::uint32_t> bigger(2 * returning_.size());
-        for (std::size_t i = returning_head_; i != returning_tail_; ++i) bigger[i - returning_head_] = returning_[i & mask];
-        for (std::size_t i = batches_front_; i < batches_.size(); ++i) batches_[i].end -= returning_head_;
-        returning_tail_ -= returning_head_;
-        returning_head_ = 0;
-        returning_.swap(bigger);
     }
 }
 
 bool MeshNetwork::step(std::uint64_t c, std::vector<Ejection>& ejected) {
-    if (input_vcs_.empty()) build();
+    if (!built_) build();
     last_cycle_ = c;
     const std::size_t first = ejected.size();
-    // The common virtual channel counts, with the default buffer depth of 4 where it applies.
+    // HERMES' routers (5 ports, 2 VCs of 4 flits), and the common virtual channel counts with the
+    // default buffer depth of 4 where it applies.
     const bool depth4 = B_ == 4;
     bool moved;
-    switch (V_) {
-        case 1: moved = depth4 ? step_cycle<1, 4>(c, ejected) : step_cycle<1, 0>(c, ejected); break;
-        case 2: moved = depth4 ? step_cycle<2, 4>(c, ejected) : step_cycle<2, 0>(c, ejected); break;
-        case 4: moved = depth4 ? step_cycle<4, 4>(c, ejected) : step_cycle<4, 0>(c, ejected); break;
-        default: moved = step_cycle<0, 0>(c, ejected);
-    }
+    if (P_ == 5 && V_ == 2 && depth4)
+        moved = step_cycle<5, 2, 4>(c, ejected);
+    else
+        switch (V_) {
+            case 1: moved = depth4 ? step_cycle<0, 1, 4>(c, ejected) : step_cycle<0, 1, 0>(c, ejected); break;
+            case 2: moved = depth4 ? step_cycle<0, 2, 4>(c, ejected) : step_cycle<0, 2, 0>(c, ejected); break;
+            case 4: moved = depth4 ? step_cycle<0, 4, 4>(c, ejected) : step_cycle<0, 4, 0>(c, ejected); break;
+            default: moved = step_cycle<0, 0, 0>(c, ejected);
+        }
     // The packets of one cycle in the order of their handles, whatever order the routers were
-    // visited in.
+    // handled in.
     std::sort(ejected.begin() + static_cast<std::ptrdiff_t>(first), ejected.end(),
               [](const Ejection& a, const Ejection& b) { return a.packet < b.packet; });
     return moved;
 }
 
-std::uint64_t MeshNetwork::occupancy_flit_cycles(int r) const {
-    const Router& router = routers_[static_cast<std::size_t>(r)];
-    std::uint64_t sum = router.occupancy;
-    if (!router.buffered) return sum;
-    // Flits still buffered count up to the last simulated cycle.
-    for (int p = 0; p < router.ports; ++p)
-        for (int v = 0; v < V_; ++v) {
-            const int g = gp(r, p);
-            const InputVc& q = ivc(g, v);
-            for (int k = 0; k < q.count; ++k) {
-                const Flit& f = flits_[static_cast<std::size_t>(g * V_ + v) * static_cast<std::size_t>(B_) +
-                                       static_cast<std::size_t>((q.head + k) % B_)];
-                sum += last_cycle_ + 1 - arrival(p, f);
-            }
-        }
-    return sum;
-}
-
-template <int kV, int kB>
+template <int kP, int kV, int kB>
 bool MeshNetwork::step_cycle(std::uint64_t c, std::vector<Ejection>& ejected) {
     return_credits<kV>(c);
-    bool moved = inject_from_sources<kV, kB>(c);
-    // Routers that receive flits in this cycle are visited from the next one on.
-    const std::size_t visiting = active_routers_.size();
-    std::size_t keep = 0;
-    for (std::size_t i = 0; i < active_routers_.size(); ++i) {
-        const int r = active_routers_[i];
-        if (i < visiting) moved |= allocate<kV, kB>(r, c, ejected);
-        Router& router = routers_[static_cast<std::size_t>(r)];
-        if (router.buffered)
-            active_routers_[keep++] = r;
-        else
-            router.active = 0;
-    }
-    active_routers_.resize(keep);
+    bool moved = inject_from_sources<kP, kV, kB>(c);
+    if (buffered_)
+        for (std::size_t g = 0; g < group_flits_.size(); ++g)
+            if (group_flits_[g]) moved |= allocate_group<kP, kV, kB>(static_cast<int>(g), c, ejected);
     if (returning_tail_ != (batches_.size() > batches_front_ ? batches_.back().end : returning_head_))
         batches_.push_back({c + static_cast<std::uint64_t>(params_.link_latency), returning_tail_});
     return moved;
 }
 
 std::optional<std::uint64_t> MeshNetwork::next_busy_cycle(std::uint64_t c) const {
-    // A router holding flits (some perhaps still on a link) is visited every cycle.
-    if (!active_routers_.empty()) return c + 1;
+    // While any router holds flits (some perhaps still on a link), every cycle is simulated.
+    if (buffered_) return c + 1;
     std::optional<std::uint64_t> next;
     for (int id : active_sources_) {
         const Source& s = sources_[static_cast<std::size_t>(id)];
@@ -528,14 +559,31 @@ std::optional<std::uint64_t> MeshNetwork::next_busy_cycle(std::uint64_t c) const
     return next;
 }
 
+std::uint64_t MeshNetwork::occupancy_flit_cycles(int r) const {
+    std::uint64_t sum = routers_[static_cast<std::size_t>(r)].occupancy;
+    if (!built_) return sum;
+    // Flits still buffered count up to the last simulated cycle.
+    for (int p = 0; p < P_; ++p)
+        for (int v = 0; v < V_; ++v) {
+            const std::size_t vi = vc_index(r, p, v);
+            const InputVc& q = input_vcs_[vi];
+            for (int k = 0; k < q.count; ++k)
+                sum += last_cycle_ + 1 -
+                       arrival(p, flits_[vi * static_cast<std::size_t>(B_) + static_cast<std::size_t>((q.head + k) % B_)]);
+        }
+    return sum;
+}
+
 void MeshNetwork::fail_link(int r, Direction d) {
-    if (input_vcs_.empty()) build();
+    if (!built_) build();
     AIMC_ASSERT(has_link(r, d), "no such link");
-    const Port& o = port_[static_cast<std::size_t>(gp(r, d))];
-    std::int16_t* const g = gates_.data() + o.gates;
-    for (int v = 0; v < V_; ++v) credits(g, o.number)[v] = -16384;
-    port_[static_cast<std::size_t>(gp(r, d))].credited_vcs = 0;
-    g[o.number] = 0;
+    OutputPort& op = outputs_[port_index(r, d)];
+    for (int w = 0; w < V_; ++w) {
+        credits_[vc_index(r, d, w)] = -16384;
+        planes(r / kGroup)[layout_.credit_ok + d * V_ + w] &= ~(Mask{1} << (r % kGroup));
+    }
+    op.credited = 0;
+    set_vc_free(r, d, op);
 }
 
 std::uint64_t MeshNetwork::link_traversals() const {
@@ -544,41 +592,38 @@ std::uint64_t MeshNetwork::link_traversals() const {
     return n;
 }
 
-bool MeshNetwork::has_link(int r, Direction d) const {
-    return !port_.empty() && port_[static_cast<std::size_t>(gp(r, d))].link_to >= 0;
-}
+bool MeshNetwork::has_link(int r, Direction d) const { return built_ && outputs_[port_index(r, d)].down_router >= 0; }
 
-std::uint64_t MeshNetwork::link_flits(int r, Direction d) const {
-    return port_.empty() ? 0 : link_flits_[static_cast<std::size_t>(gp(r, d))];
-}
+std::uint64_t MeshNetwork::link_flits(int r, Direction d) const { return built_ ? link_flits_[port_index(r, d)] : 0; }
 
 std::string MeshNetwork::stuck_report(std::uint64_t c) const {
     std::string s;
     int listed = 0;
-    for (int r = 0; r < routers() && listed < 16; ++r) {
+    for (int r = 0; built_ && r < routers() && listed < 16; ++r) {
         const Router& router = routers_[static_cast<std::size_t>(r)];
-        if (!router.buffered) continue;
+        std::uint64_t buffered = 0;
+        for (int p = 0; p < P_; ++p)
+            for (int v = 0; v < V_; ++v) buffered += input_vcs_[vc_index(r, p, v)].count;
+        if (!buffered) continue;
         ++listed;
         s += "  router " + std::to_string(r) + " at (" + std::to_string(router.x) + ", " + std::to_string(router.y) +
-             "): " + std::to_string(router.buffered) + " flits buffered";
+             "): " + std::to_string(buffered) + " flits buffered";
         for (int p = 0; p < router.ports; ++p)
             for (int v = 0; v < V_; ++v) {
-                const int g = gp(r, p);
-                const InputVc& q = ivc(g, v);
+                const std::size_t vi = vc_index(r, p, v);
+                const InputVc& q = input_vcs_[vi];
                 if (!q.count) continue;
-                const Flit& f = flits_[static_cast<std::size_t>(g * V_ + v) * static_cast<std::size_t>(B_) + q.head];
-                const bool holds = q.gate >= kMaxPorts;
-                const int out = q.out;
-                const int out_vc = q.gate - kMaxPorts - out * V_;
+                const Flit& f = flits_[vi * static_cast<std::size_t>(B_) + q.head];
+                const int out = q.out, held = q.held & 0xff;
                 const std::string in_name = p < kMeshPorts ? kPortNames[p] : "local " + std::to_string(p - kMeshPorts);
                 const std::string out_name = out < kMeshPorts ? kPortNames[out] : "ejection";
                 std::string why;
                 if (f.ready > c)
                     why = "in the router pipeline";
-                else if (!holds)
+                else if (!(q.held & kHolds))
                     why = "waits for a free virtual channel with a credit";
-                else if (credit(router.base + out, out_vc) <= 0)
-                    why = "waits for a credit on vc " + std::to_string(out_vc);
+                else if (credits_[vc_index(r, out, held)] <= 0)
+                    why = "waits for a credit on vc " + std::to_string(held);
                 else
                     why = "waits for the switch";
                 s += "\n    input " + in_name + " vc " + std::to_string(v) + ": " + std::to_string(q.count) +

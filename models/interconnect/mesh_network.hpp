@@ -15,7 +15,16 @@
 // is written there when it leaves, marked ready link_latency + router_latency cycles later;
 // credits are counted in at the start of the cycle they arrive in. The ejection port hands flits to
 // the destination interface over a link of link_latency cycles; interfaces always accept them.
-// Only routers holding flits are visited, and a network with nothing in it is not stepped.
+//
+// How it is computed: the allocation of step 2 is a function of a few bits per router (which
+// head flits are ready, which output VCs are free or have credits, where each VC wants to go,
+// the round-robin pointers), so it is evaluated for 64 routers at once on bit-planes: one 64-bit
+// word per signal, bit b standing for router 64 g + b of group g. Only the flits that move cost
+// work of their own (a buffer read and write, the credit, the updates of their routers' planes).
+// Nothing in a cycle depends on the order in which routers are handled: a router's allocation
+// reads only its own state as of the start of the cycle, flits written downstream are not ready
+// before the next cycle, and credits arrive a link latency later. A group of routers that holds
+// no flit is skipped, and a network with nothing in it is not stepped.
 #pragma once
 
 #include <cstdint>
@@ -54,8 +63,8 @@ public:
         std::uint64_t tail_cycle;  // cycle the tail flit enters the destination interface
     };
     // Simulates cycle c (cycles in increasing order; a skipped cycle must be one that
-    // next_busy_cycle() did not ask for). Appends the packets whose tail left the network.
-    // Returns whether any flit moved.
+    // next_busy_cycle() did not ask for). Appends the packets whose tail left the network, in the
+    // order of their handles. Returns whether any flit moved.
     bool step(std::uint64_t c, std::vector<Ejection>& ejected);
     // The next cycle after c that needs step(), or none when the network is empty.
     std::optional<std::uint64_t> next_busy_cycle(std::uint64_t c) const;
@@ -85,80 +94,93 @@ public:
     std::string stuck_report(std::uint64_t c) const;
 
 private:
+    using Mask = std::uint64_t;  // one bit per router of a group
+    static constexpr int kGroup = 64;
     static constexpr int kMaxPorts = 16;  // 4 mesh ports + endpoints attached to one router
+    // 16-bit fields here and below: stores through unsigned char would alias everything, and
+    // the compiler would reload every table pointer after each.
     struct Flit {  // 16 bytes: copied once per hop
         std::uint32_t packet;
         std::uint16_t dst_router;
-        std::uint8_t dst_port;  // ejection port at the destination router
-        // kHead | kTail, and in the top 4 bits (kRouteShift) the output port of its route at the
-        // router holding it (set when it arrives there; used once it is a head flit at the head).
-        std::uint8_t flags;
+        // The ejection port at the destination router (kPortMask), kHead | kTail, and from
+        // kRouteShift on the output port of its route at the router holding it (set when it
+        // arrives there; used once it is a head flit at the head).
+        std::uint16_t info;
         std::uint64_t ready;    // earliest departure cycle from the router holding it
     };
-    static constexpr std::uint8_t kHead = 1, kTail = 2, kRouteShift = 4;
-    // One input virtual channel: what allocation asks of it, ready to read without a branch.
-    struct InputVc {  // 16 bytes
-        static constexpr std::uint64_t kEmpty = ~std::uint64_t{0};
-        std::uint64_t head_ready = kEmpty;  // the head flit's ready cycle; kEmpty: no flit (never ready)
+    static constexpr std::uint16_t kPortMask = 15, kHead = 16, kTail = 32, kRouteShift = 8;
+    // One input virtual channel: its buffer (a ring in flits_) and the packet at its head.
+    struct InputVc {  // 8 bytes
         std::uint16_t head = 0, count = 0;
-        // The output port of the packet at the head: its route while its head flit waits for an
-        // output VC, then the allocated one. Always a port of the router, so reading it is safe.
-        std::uint16_t out = 0;
-        // The router gate (Router::gates) that opens when the head flit can go on: `out` for a
-        // head flit waiting for an output VC, kMaxPorts + out * V + w for a packet holding w.
-        std::uint16_t gate = 0;
+        std::uint16_t out = 0;   // the output port of the packet at the head (its route)
+        // The output VC it holds, plus kHolds once the packet's head flit has left.
+        std::uint16_t held = 0;
     };
-    // The credits sent back in one cycle: returning_[from returning_head_ or the previous batch's
-    // end, to end), usable from cycle `due` on.
-    struct CreditBatch {
-        std::uint64_t due;
-        std::size_t end;
-    };
-    // What a router visit needs of one port, input and output side together. A round-robin
-    // start may equal the member count, meaning 0 (in_turn() in the .cpp wraps it; this saves a
-    // wrap per grant). 16-bit fields: stores through unsigned char would alias everything.
-    struct Port {  // 32 bytes
-        std::uint16_t rr_input_vc = 0;   // input side: round-robin start among its VCs
-        std::uint16_t rr_output = 0;     // output side: round-robin start among input ports
-        std::uint16_t rr_output_vc = 0;  // output side: round-robin start for free output VCs
-        std::uint16_t taken_vcs = 0;     // output side: bit v = output VC v held by a packet
-        std::uint16_t credited_vcs = 0;  // output side: bit v = output VC v has a credit
-        std::uint16_t number = 0;        // its port number at its router
-        std::uint16_t down_port = 0;     // output side: port number of link_to at down_router
-        std::int32_t credit_to = -1;     // input side: upstream global output port, -1: local
-        std::int32_t link_to = -1;       // output side: downstream global input port, -1: none
-        std::int32_t down_router = -1;   // output side: router of link_to
-        std::uint32_t gates = 0;         // Router::gates of its router
+    static constexpr std::uint16_t kHolds = 256;
+    // One output port: its VCs and the round-robin start for free ones (may equal 16: 0).
+    struct OutputPort {  // 16 bytes
+        std::uint16_t taken = 0;     // bit w: output VC w held by a packet
+        std::uint16_t credited = 0;  // bit w: output VC w has a credit
+        std::uint16_t rr_vc = 0;
+        std::uint16_t down_port = 0;     // port number of the link's far end at down_router
+        std::int32_t down_router = -1;   // -1: no link (an edge, or an ejection port)
+        std::int32_t pad = 0;
     };
     struct Router {
-        std::uint32_t nonempty_ports = 0;  // bit p: input port p holds flits
-        std::uint32_t buffered = 0;        // flits
-        std::int32_t base = 0;             // first global port
-        std::int32_t ports = kMeshPorts;   // 4 mesh + one per attached endpoint
+        std::int32_t ports = kMeshPorts;  // 4 mesh + one per attached endpoint
         std::int32_t x = 0, y = 0;
-        std::uint32_t active = 0;          // in active_routers_
-        // Offset in gates_ of its gates: at port o, 1 when output o has a free VC with a credit
-        // (for head flits); at kMaxPorts + o * V + w, the credits of output VC w of port o.
-        std::uint32_t gates = 0;
-        std::uint64_t occupancy = 0;       // sum over visits of `buffered`
+        std::uint64_t occupancy = 0;     // flit-cycles of the flits that have left
         std::uint64_t stall_cycles = 0;
     };
+    // Where each signal's planes start in a group's block of planes_ (P ports, V VCs; VC i = p V + v
+    // of input port p). Each is a Mask with bit b for router b of the group. A function of P and V
+    // alone, so that it folds into constants where they are known at compile time.
+    struct PlaneLayout {
+        int ready;      // [i]: the head flit of VC i is ready to leave
+        int holds;      // [i]: VC i's packet holds an output VC
+        int out_is;     // [i P + o]: VC i's packet goes to output port o
+        int held_is;    // [i V + w]: VC i's packet holds output VC w
+        int vc_free;    // [o]: output port o has a free VC with a credit
+        int credit_ok;  // [o V + w]: output VC w of port o has a credit
+        int rr_in;      // [p V + u]: input port p's round-robin start among its VCs is <= u
+        int rr_out;     // [o P + p]: output port o's round-robin start among inputs is <= p
+        int due;        // [(t mod W) NV + i]: the head flit of VC i becomes ready in cycle t (W: wheel_)
+    };
+    static constexpr PlaneLayout plane_layout(int P, int V) {
+        PlaneLayout l{};
+        const int NV = P * V;
+        l.ready = 0;
+        l.holds = NV;
+        l.out_is = 2 * NV;
+        l.held_is = l.out_is + NV * P;
+        l.vc_free = l.held_is + NV * V;
+        l.credit_ok = l.vc_free + P;
+        l.rr_in = l.credit_ok + P * V;
+        l.rr_out = l.rr_in + NV;
+        l.due = l.rr_out + P * P;
+        return l;
+    }
     struct SourceMessage {
         std::uint32_t packet;
         std::uint32_t flits;
         std::uint16_t dst_router;
-        std::uint8_t dst_port;
+        std::uint16_t dst_port;
         std::uint64_t ready;
     };
     struct Source {  // one network interface's injection side
         int router = 0, port = 0;
-        int global_port = -1;  // of `port`, once built
         std::vector<SourceMessage> queue;  // FIFO from `front`
         std::size_t front = 0;
         std::uint32_t sent = 0;  // flits of the front message already written
         int vc = -1;             // virtual channel the front message uses
         int next_vc = 0;         // round-robin start for the next message
         bool active = false;
+    };
+    // The credits sent back in one cycle: returning_[from returning_head_ or the previous batch's
+    // end, to end), usable from cycle `due` on.
+    struct CreditBatch {
+        std::uint64_t due;
+        std::size_t end;
     };
     struct Coord {
         std::int32_t x, y;
@@ -170,47 +192,57 @@ private:
         return f.ready - static_cast<std::uint64_t>(params_.router_latency) -
                (port < kMeshPorts ? static_cast<std::uint64_t>(params_.link_latency) : 0);
     }
-    int gp(int r, int port) const { return routers_[static_cast<std::size_t>(r)].base + port; }
-    const InputVc& ivc(int global_port, int vc) const { return input_vcs_[static_cast<std::size_t>(global_port * V_ + vc)]; }
+    std::size_t port_index(int r, int port) const { return static_cast<std::size_t>(r * P_ + port); }
+    std::size_t vc_index(int r, int port, int vc) const { return port_index(r, port) * static_cast<std::size_t>(V_) + static_cast<std::size_t>(vc); }
+    Mask* planes(int group) { return planes_.data() + static_cast<std::size_t>(group) * plane_stride_; }
+    const Mask* planes(int group) const { return planes_.data() + static_cast<std::size_t>(group) * plane_stride_; }
     int route(int r, const Flit& f) const;
-    // The credits of output port `port` of a router with gates g, by VC (kMaxPorts + port * V on).
-    std::int16_t* credits(std::int16_t* g, int port) const { return g + kMaxPorts + port * V_; }
-    std::int32_t credit(int global_port, int vc) const;
-    // kV: the number of virtual channels when known at compile time (the common counts are
-    // instantiated so that loops over VCs unroll and indexing folds), 0: V_. kB: likewise the
-    // buffer depth (a power of two: slot arithmetic becomes a mask), 0: B_.
-    template <int kV, int kB>
-    void push_flit(int r, int global_port, int port, int vc, const Flit& f, std::uint64_t ready);
+    void set_vc_free(int r, int o, const OutputPort& op);
+    template <int kP, int kV, int kB>
+    void push_flit(int r, int port, int vc, const Flit& f, std::uint64_t ready);
     void build();
     template <int kV>
     void return_credits(std::uint64_t c);
-    template <int kV, int kB>
+    // kP, kV, kB: the ports per router, virtual channels and buffer depth when known at compile
+    // time (HERMES' and the common counts are instantiated so that loops unroll and the plane
+    // layout folds), 0: P_, V_, B_.
+    template <int kP, int kV, int kB>
     bool step_cycle(std::uint64_t c, std::vector<Ejection>& ejected);
-    template <int kV, int kB>
+    template <int kP, int kV, int kB>
     bool inject_from_sources(std::uint64_t c);
-    template <int kV, int kB>
-    bool allocate(int r, std::uint64_t c, std::vector<Ejection>& ejected);
+    template <int kP, int kV, int kB>
+    bool allocate_group(int g, std::uint64_t c, std::vector<Ejection>& ejected);
+    template <int kP, int kV, int kB>
+    void move_flit(Mask* pl, int g, int b, int o, int p, int v, std::uint64_t c, std::vector<Ejection>& ejected);
 
     MeshParams params_;
     int V_, B_;
+    int P_ = kMeshPorts;  // ports of the router with the most, the stride of per-router tables
     std::vector<Router> routers_;
     std::vector<Coord> coords_;  // by router: (x, y), for routing
     static constexpr int kRouteTable = 1024;
     std::vector<std::uint8_t> routes_;  // by router * routers + destination router: the way, 0xff: here
     int route_stride_ = 0;
-    std::vector<Port> port_;  // by global port
-    std::vector<std::uint64_t> link_flits_;  // by global port: flits sent on its link
-    std::vector<InputVc> input_vcs_;  // by global port * V + vc
-    std::vector<Flit> flits_;         // by (global port * V + vc) * B + slot
-    std::vector<std::int16_t> gates_;  // by Router::gates + gate
-    // Credits on their way back, in order of arrival, each the global output port they return to
-    // times 16 plus the VC: a ring of power-of-two size from returning_head_ to returning_tail_
-    // (counters, taken modulo the size), in batches of one cycle.
+    PlaneLayout layout_{};                     // plane_layout(P_, V_)
+    std::size_t plane_stride_ = 0;             // planes per group
+    std::vector<Mask> planes_;                 // by group, plane_stride_ each
+    std::vector<std::uint32_t> group_flits_;   // flits buffered in each group's routers
+    std::uint64_t buffered_ = 0;               // flits buffered in all routers
+    std::vector<OutputPort> outputs_;          // by r P + o
+    std::vector<std::int32_t> credit_to_;      // by r P + p: the upstream output port index, -1: none
+    std::vector<std::uint64_t> link_flits_;    // by r P + o: flits sent on its link
+    std::vector<std::int16_t> credits_;        // by (r P + o) V + w
+    std::vector<InputVc> input_vcs_;           // by (r P + p) V + v
+    std::vector<Flit> flits_;                  // by ((r P + p) V + v) B + slot
+    int wheel_ = 0;  // cycles ahead that PlaneLayout::due reaches (a power of two > link + router)
+    // Credits on their way back, in order of arrival, each router << 8 | output port << 4 | VC: a
+    // ring of power-of-two size from returning_head_ to returning_tail_ (counters, taken modulo
+    // the size), in batches of one cycle.
     std::vector<std::uint32_t> returning_;
     std::size_t returning_head_ = 0, returning_tail_ = 0;
     std::vector<CreditBatch> batches_;  // FIFO from batches_front_
     std::size_t batches_front_ = 0;
-    std::vector<int> active_routers_;
+    bool built_ = false;
     std::vector<Source> sources_;            // by endpoint id (-1 router: not attached)
     std::vector<int> active_sources_;
     std::vector<std::uint32_t> packet_flits_, packet_ejected_;  // by packet handle
