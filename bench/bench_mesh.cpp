@@ -2,7 +2,8 @@
 // uniform random traffic: at zero load (a message every 1000 cycles per node), and at 50 % and
 // 100 % of the mesh's measured saturation throughput (0.35 flits per node per cycle,
 // docs/interconnect.md; the XY bound is 0.492). Messages of 4 flits; HERMES router parameters
-// (2 virtual channels x 4 flits, router 2 cycles, link 1 cycle).
+// (2 virtual channels x 4 flits, router 2 cycles, link 1 cycle), with the host's interface on router
+// (0, 0) as `aimcsim run` attaches it.
 #include <benchmark/benchmark.h>
 
 #include <random>
@@ -21,6 +22,7 @@ void mesh_uniform(benchmark::State& state, double rate) {
     for (auto _ : state) {
         MeshNetwork net(aimc::MeshParams{k, k, 2, 4, 2, 1});
         for (int r = 0; r < nodes; ++r) net.attach(r, r % k, r / k);
+        net.attach(nodes, 0, 0);  // the host's interface, as on HERMES (it sends nothing here)
         // Bernoulli message generation per node and cycle, drawn before the run (not timed).
         state.PauseTiming();
         std::mt19937_64 rng(1);

@@ -125,7 +125,10 @@ void MeshNetwork::build() {
     // The wheel reaches as far ahead as a flit's ready cycle is set: link + router latency.
     wheel_ = 2;
     while (wheel_ <= params_.link_latency + params_.router_latency) wheel_ *= 2;
-    plane_stride_ = static_cast<std::size_t>(layout_.due + wheel_ * NV);
+    credit_bits_ = credit_bits(B_);
+    due_at_ = static_cast<std::size_t>(layout_.credits + P * V * credit_bits_);
+    back_at_ = due_at_ + static_cast<std::size_t>(wheel_ * NV);
+    plane_stride_ = back_at_ + static_cast<std::size_t>(wheel_ * P * V);
     planes_.assign(static_cast<std::size_t>(groups) * plane_stride_, 0);
     for (int g = 0; g < groups; ++g) {  // every round-robin start is 0: <= every member
         Mask* pl = planes(g);
@@ -135,9 +138,11 @@ void MeshNetwork::build() {
     group_flits_.assign(static_cast<std::size_t>(groups), 0);
     const auto ports = static_cast<std::size_t>(n) * static_cast<std::size_t>(P);
     outputs_.assign(ports, OutputPort{});
-    credit_to_.assign(ports, -1);
+    // Ports without an upstream router send their credits nowhere: a bit of 0 on a plane that is
+    // always there.
+    credit_word_.assign(ports, back_at_);
+    credit_bit_.assign(ports, 0);
     link_flits_.assign(ports, 0);
-    credits_.assign(ports * static_cast<std::size_t>(V), 0);
     input_vcs_.assign(ports * static_cast<std::size_t>(V), InputVc{});
     flits_.resize(ports * static_cast<std::size_t>(V) * static_cast<std::size_t>(B_));
     coords_.resize(static_cast<std::size_t>(n));
@@ -153,15 +158,13 @@ void MeshNetwork::build() {
                         b.x > a.x ? East : b.x < a.x ? West : b.y < a.y ? North : b.y > a.y ? South : 0xff);
             }
     }
-    // An output port that leads somewhere starts with `credits` on every VC, all free.
-    const auto open = [&](int r, int o, int credits) {
-        OutputPort& op = outputs_[port_index(r, o)];
-        for (int w = 0; w < V; ++w) credits_[port_index(r, o) * static_cast<std::size_t>(V) + static_cast<std::size_t>(w)] = static_cast<std::int16_t>(credits);
-        op.credited = static_cast<std::uint16_t>((1u << V) - 1u);
+    // An output port over a link starts with a buffer's depth of credits on every VC.
+    const auto open = [&](int r, int o) {
         Mask* pl = planes(r / kGroup);
         const Mask bit = Mask{1} << (r % kGroup);
-        for (int w = 0; w < V; ++w) pl[layout_.credit_ok + o * V + w] |= bit;
-        pl[layout_.vc_free + o] |= bit;
+        for (int w = 0; w < V; ++w)
+            for (int k = 0; k < credit_bits_; ++k)
+                if (B_ >> k & 1) pl[layout_.credits + (o * V + w) * credit_bits_ + k] |= bit;
     };
     for (int r = 0; r < n; ++r) {
         const int x = routers_[static_cast<std::size_t>(r)].x, y = routers_[static_cast<std::size_t>(r)].y;
@@ -172,18 +175,15 @@ void MeshNetwork::build() {
             OutputPort& op = outputs_[port_index(r, d)];
             op.down_router = neighbour[d];
             op.down_port = static_cast<std::uint16_t>(opposite(d));
-            // A credit names the output port it returns to as router << 8 | port << 4 (| VC).
-            credit_to_[port_index(neighbour[d], opposite(d))] = r << 8 | d << 4;
-            open(r, d, B_);
+            const std::size_t in = port_index(neighbour[d], opposite(d));
+            credit_word_[in] = static_cast<std::size_t>(r / kGroup) * plane_stride_ + back_at_ + static_cast<std::size_t>(d * V);
+            credit_bit_[in] = Mask{1} << (r % kGroup);
+            open(r, d);
         }
     }
     // Interfaces always accept flits: the ejection port never runs out of credits (it spends none).
     for (const Source& s : sources_)
-        if (s.port >= kMeshPorts) open(s.router, s.port, std::numeric_limits<std::int16_t>::max());
-    // Room for the credits of a few cycles; return_credits() grows the ring when needed.
-    std::size_t ring = 64;
-    while (ring < 4 * ports) ring *= 2;
-    returning_.resize(ring);
+        if (s.port >= kMeshPorts) planes(s.router / kGroup)[layout_.unlimited + s.port] |= Mask{1} << (s.router % kGroup);
 }
 
 void MeshNetwork::enqueue(std::uint32_t packet, int src, int dst, std::uint32_t flits, std::uint64_t ready) {
@@ -229,9 +229,6 @@ inline int MeshNetwork::route(int r, const Flit& f) const {
     return pick(dst.x != at.x, pick(dst.x < at.x, static_cast<int>(West), static_cast<int>(East)), y_way);
 }
 
-inline void MeshNetwork::set_vc_free(int r, int o, const OutputPort& op) {
-    assign_bit(planes(r / kGroup)[layout_.vc_free + o], Mask{1} << (r % kGroup), (op.credited & ~op.taken) != 0);
-}
 
 // Writes flit f, ready to leave at `ready`, into input VC vc of port `port` of router r (its
 // credit was spent upstream). Into an empty VC the flit becomes the head, ready at `ready`; a
@@ -254,49 +251,34 @@ template <int kP, int kV, int kB>
     const auto g = static_cast<unsigned>(r) / kGroup;
     Mask* const pl = planes_.data() + g * plane_stride_;
     const Mask bit = Mask{1} << (static_cast<unsigned>(r) % kGroup);
-    pl[L.due + static_cast<int>(ready & static_cast<std::uint64_t>(wheel_ - 1)) * P * V + i] |= bit & (Mask{0} - was_empty);
+    pl[due_at_ + (ready & static_cast<std::uint64_t>(wheel_ - 1)) * static_cast<std::size_t>(P * V) + static_cast<std::size_t>(i)] |=
+            bit & (Mask{0} - was_empty);
     pl[L.out_is + i * P + to] |= bit & (Mask{0} - new_head);
     q.out = static_cast<std::uint16_t>(pick<int>(new_head, to, q.out));
     ++group_flits_[g];
 }
 
-// Counts in the credits that arrive by cycle c, and makes sure the ring has room for the
-// credits of one more cycle.
-template <int kV>
+// Counts in the credits that arrive by cycle c, for every router at once: bit-sliced additions
+// on the planes of credit counts. Cycles in which the network was not stepped may be among them
+// (credits still on their way when the last flit left).
 void MeshNetwork::return_credits(std::uint64_t c) {
-    const int V = kV > 0 ? kV : V_;
-    const std::size_t mask = returning_.size() - 1;
-    for (; batches_front_ < batches_.size() && batches_[batches_front_].due <= c; ++batches_front_)
-        for (const std::size_t end = batches_[batches_front_].end; returning_head_ != end; ++returning_head_) {
-            const std::uint32_t e = returning_[returning_head_ & mask];
-            const int r = static_cast<int>(e >> 8), o = static_cast<int>(e >> 4 & 15u), w = static_cast<int>(e & 15u);
-            OutputPort& op = outputs_[port_index(r, o)];
-            const bool credited = ++credits_[port_index(r, o) * static_cast<std::size_t>(V) + static_cast<std::size_t>(w)] > 0;
-            const std::uint32_t now_credited = op.credited | static_cast<std::uint32_t>(credited) << w;
-            op.credited = static_cast<std::uint16_t>(now_credited);
-            Mask* const pl = planes_.data() + static_cast<std::size_t>(static_cast<unsigned>(r) / kGroup) * plane_stride_;
-            const Mask bit = Mask{1} << (static_cast<unsigned>(r) % kGroup);
-            pl[layout_.credit_ok + o * V + w] |= bit & (Mask{0} - credited);
-            assign_bit(pl[layout_.vc_free + o], bit, (now_credited & ~static_cast<std::uint32_t>(op.taken)) != 0);
+    const int PV = P_ * V_, CB = credit_bits_;
+    const std::uint64_t end = std::min<std::uint64_t>(c, credits_through_ + static_cast<std::uint64_t>(wheel_));
+    for (std::uint64_t t = credits_through_ + 1; t <= end; ++t)
+        for (std::size_t g = 0; g < group_flits_.size(); ++g) {
+            Mask* const pl = planes(static_cast<int>(g));
+            Mask* const back = pl + back_at_ + (t & static_cast<std::uint64_t>(wheel_ - 1)) * static_cast<std::size_t>(PV);
+            for (int ow = 0; ow < PV; ++ow) {
+                if (!back[ow]) continue;
+                Mask* const count = pl + layout_.credits + ow * CB;
+                for (Mask carry = std::exchange(back[ow], Mask{0}), k = 0; carry && k < static_cast<Mask>(CB); ++k) {
+                    const Mask next = count[k] & carry;
+                    count[k] ^= carry;
+                    carry = next;
+                }
+            }
         }
-    if (batches_front_ == batches_.size()) {
-        batches_.clear();
-        batches_front_ = 0;
-    } else if (batches_front_ >= 1024 && 2 * batches_front_ >= batches_.size()) {
-        // With link_latency > 1 batches are always pending: drop the applied ones now and then
-        // (amortised constant cost) so that the FIFO stays bounded.
-        batches_.erase(batches_.begin(), batches_.begin() + static_cast<std::ptrdiff_t>(batches_front_));
-        batches_front_ = 0;
-    }
-    // A cycle returns at most one credit per port (and writes one more, not kept, at the end).
-    if (returning_tail_ - returning_head_ + outputs_.size() + 1 > returning_.size()) {
-        std::vector<std::uint32_t> bigger(2 * returning_.size());
-        for (std::size_t i = returning_head_; i != returning_tail_; ++i) bigger[i - returning_head_] = returning_[i & mask];
-        for (std::size_t i = batches_front_; i < batches_.size(); ++i) batches_[i].end -= returning_head_;
-        returning_tail_ -= returning_head_;
-        returning_head_ = 0;
-        returning_.swap(bigger);
-    }
+    credits_through_ = c;
 }
 
 template <int kP, int kV, int kB>
@@ -355,18 +337,31 @@ bool MeshNetwork::allocate_group(int g, std::uint64_t c, std::vector<Ejection>& 
     const PlaneLayout L = plane_layout(P, V);
     Mask* const pl = planes(g);
     {  // head flits that become ready in this cycle
-        Mask* const due = pl + L.due + static_cast<int>(c & static_cast<std::uint64_t>(wheel_ - 1)) * NV;
+        Mask* const due = pl + due_at_ + (c & static_cast<std::uint64_t>(wheel_ - 1)) * static_cast<std::size_t>(NV);
         for (int i = 0; i < NV; ++i) {
             pl[L.ready + i] |= due[i];
             due[i] = 0;
         }
     }
+    // Which output VCs have credits, and which output ports a free one with a credit.
+    const int CB = kB > 0 ? credit_bits(kB) : credit_bits_;
+    Mask credit_ok[kMaxPorts * 16], vc_free[kMaxPorts];
+    for (int o = 0; o < P; ++o) {
+        Mask free = 0;
+        for (int w = 0; w < V; ++w) {
+            const Mask* const count = pl + L.credits + (o * V + w) * CB;
+            Mask nonzero = 0;
+            for (int k = 0; k < CB; ++k) nonzero |= count[k];
+            const Mask ok = (nonzero | pl[L.unlimited + o]) & ~pl[L.failed + o];
+            credit_ok[o * V + w] = ok;
+            free |= ok & ~pl[L.taken + o * V + w];
+        }
+        vc_free[o] = free;
+    }
     const Mask* const ready = pl + L.ready;
     const Mask* const holds = pl + L.holds;
     const Mask* const out_is = pl + L.out_is;
     const Mask* const held_is = pl + L.held_is;
-    const Mask* const vc_free = pl + L.vc_free;
-    const Mask* const credit_ok = pl + L.credit_ok;
     Mask* const rr_in = pl + L.rr_in;
     Mask* const rr_out = pl + L.rr_out;
     Mask chosen[kMaxPorts * 16];             // [p V + v]: input port p nominates its VC v
@@ -415,6 +410,7 @@ bool MeshNetwork::allocate_group(int g, std::uint64_t c, std::vector<Ejection>& 
             ++routers_[static_cast<std::size_t>(g * kGroup + __builtin_ctzll(stalled))].stall_cycles;
     }
     bool moved = false;
+    Mask spent[kMeshPorts * 16] = {};  // [o V + w]: the routers that spend a credit of output VC w of port o
     for (int o = 0; o < P; ++o)
         for (int p = 0; p < P; ++p)
             for (Mask granted = grant[o * P + p]; granted; granted &= granted - 1) {
@@ -425,8 +421,17 @@ bool MeshNetwork::allocate_group(int g, std::uint64_t c, std::vector<Ejection>& 
                     for (int u = 1; u < kV; ++u) v |= static_cast<int>(chosen[p * V + u] >> b & 1u) * u;
                 else
                     while (!(chosen[p * V + v] >> b & 1u)) ++v;
-                move_flit<kP, kV, kB>(pl, g, b, o, p, v, c, ejected);
+                move_flit<kP, kV, kB>(pl, credit_ok, spent, g, b, o, p, v, c, ejected);
             }
+    // The credits spent, for every router at once: bit-sliced subtractions.
+    for (int ow = 0; ow < kMeshPorts * V; ++ow) {
+        Mask* const count = pl + L.credits + ow * CB;
+        for (Mask borrow = spent[ow], k = 0; borrow && k < static_cast<Mask>(CB); ++k) {
+            const Mask next = ~count[k] & borrow;
+            count[k] ^= borrow;
+            borrow = next;
+        }
+    }
     return moved;
 }
 
@@ -436,8 +441,8 @@ bool MeshNetwork::allocate_group(int g, std::uint64_t c, std::vector<Ejection>& 
 // whether the output VC runs out of credits: all as good as random to a branch predictor, so the
 // state changes by masks and selects.
 template <int kP, int kV, int kB>
-[[gnu::always_inline]] inline void MeshNetwork::move_flit(Mask* pl, int g, int b, int o, int p, int v, std::uint64_t c,
-                                                          std::vector<Ejection>& ejected) {
+[[gnu::always_inline]] inline void MeshNetwork::move_flit(Mask* pl, const Mask* credit_ok, Mask* spent, int g, int b, int o,
+                                                          int p, int v, std::uint64_t c, std::vector<Ejection>& ejected) {
     const int P = kP > 0 ? kP : P_, V = kV > 0 ? kV : V_, B = kB > 0 ? kB : B_, i = p * V + v, r = g * kGroup + b;
     const PlaneLayout L = plane_layout(P, V);
     const Mask bit = Mask{1} << b;
@@ -457,17 +462,17 @@ template <int kP, int kV, int kB>
     // A head flit takes the first free output VC with a credit, round-robin (the VC allocation
     // folded into the switch allocation); the tail gives its VC back.
     OutputPort& op = outputs_[oi];
-    const std::uint32_t held = q.held, op_taken = op.taken, op_credited = op.credited;
+    const std::uint32_t held = q.held;
     const bool holds = (held & kHolds) != 0, tail = (f.info & kTail) != 0;
+    std::uint32_t free = 0;  // this router's output VCs of port o that are free and have a credit
+    for (int u = 0; u < V; ++u)
+        free |= static_cast<std::uint32_t>((credit_ok[o * V + u] & ~pl[L.taken + o * V + u]) >> b & 1u) << u;
     const int start = op.rr_vc;
-    const int w = pick<int>(holds, static_cast<int>(held & 0xffu),
-                            turn_member(in_turn(op_credited & ~op_taken, start) | 0x10000u, start));
+    const int w = pick<int>(holds, static_cast<int>(held & 0xffu), turn_member(in_turn(free, start) | 0x10000u, start));
     op.rr_vc = static_cast<std::uint16_t>(pick(holds, start, w + 1));
-    const std::uint32_t w_bit = 1u << w;
-    const std::uint32_t taken = pick(tail, op_taken & ~w_bit, op_taken | w_bit);
-    op.taken = static_cast<std::uint16_t>(taken);
     // After the flit the packet holds output VC w, unless it was the tail: then the next flit, if
     // any, is a new packet's head flit, which waits for an output VC on its route.
+    assign_bit(pl[L.taken + o * V + w], bit, !tail);
     assign_bit(pl[L.holds + i], bit, !tail);
     assign_bit(pl[L.held_is + i * V + w], bit, !tail);
     q.held = static_cast<std::uint16_t>(w | pick<int>(tail, 0, kHolds));
@@ -479,24 +484,18 @@ template <int kP, int kV, int kB>
     // The next flit is ready to leave next cycle, or becomes so later (the wheel sets it then).
     const bool later = next.ready > c + 1;
     assign_bit(pl[L.ready + i], bit, left & !later);
-    pl[L.due + static_cast<int>(next.ready & static_cast<std::uint64_t>(wheel_ - 1)) * P * V + i] |= bit & (Mask{0} - (left & later));
+    const std::size_t wheel_mask = static_cast<std::size_t>(wheel_ - 1);
+    pl[due_at_ + (next.ready & wheel_mask) * static_cast<std::size_t>(P * V) + static_cast<std::size_t>(i)] |=
+            bit & (Mask{0} - (left & later));
     // The freed slot's credit reaches the upstream router a link latency from now (an injection
     // port has none: its interface looks at the buffer).
-    const std::int32_t upstream = credit_to_[pi];
-    returning_[returning_tail_ & (returning_.size() - 1)] = static_cast<std::uint32_t>(upstream | v);
-    returning_tail_ += upstream >= 0;
+    planes_[credit_word_[pi] + ((c + link) & wheel_mask) * static_cast<std::size_t>(P * V) + static_cast<std::size_t>(v)] |=
+            credit_bit_[pi];
     if (o < kMeshPorts) {
-        // Spend a credit of w.
-        std::int16_t& credits = credits_[oi * static_cast<std::size_t>(V) + static_cast<std::size_t>(w)];
-        const bool has_credit = --credits > 0;
-        const std::uint32_t credited = op_credited & ~(static_cast<std::uint32_t>(!has_credit) << w);
-        op.credited = static_cast<std::uint16_t>(credited);
-        assign_bit(pl[L.credit_ok + o * V + w], bit, has_credit);
-        assign_bit(pl[L.vc_free + o], bit, (credited & ~taken) != 0);
+        spent[o * V + w] |= bit;
         ++link_flits_[oi];
         push_flit<kP, kV, kB>(op.down_router, op.down_port, w, f, c + link + pipeline);
     } else {
-        assign_bit(pl[L.vc_free + o], bit, (op_credited & ~taken) != 0);
         --buffered_;
         ++flits_ejected_;
         std::uint32_t& got = packet_ejected_[f.packet];
@@ -514,12 +513,14 @@ bool MeshNetwork::step(std::uint64_t c, std::vector<Ejection>& ejected) {
     if (!built_) build();
     last_cycle_ = c;
     const std::size_t first = ejected.size();
-    // HERMES' routers (5 ports, 2 VCs of 4 flits), and the common virtual channel counts with the
-    // default buffer depth of 4 where it applies.
+    // HERMES' routers (2 VCs of 4 flits; 5 ports, 6 where the host is attached too), and the
+    // common virtual channel counts with the default buffer depth of 4 where it applies.
     const bool depth4 = B_ == 4;
     bool moved;
     if (P_ == 5 && V_ == 2 && depth4)
         moved = step_cycle<5, 2, 4>(c, ejected);
+    else if (P_ == 6 && V_ == 2 && depth4)
+        moved = step_cycle<6, 2, 4>(c, ejected);
     else
         switch (V_) {
             case 1: moved = depth4 ? step_cycle<0, 1, 4>(c, ejected) : step_cycle<0, 1, 0>(c, ejected); break;
@@ -536,13 +537,11 @@ bool MeshNetwork::step(std::uint64_t c, std::vector<Ejection>& ejected) {
 
 template <int kP, int kV, int kB>
 bool MeshNetwork::step_cycle(std::uint64_t c, std::vector<Ejection>& ejected) {
-    return_credits<kV>(c);
+    return_credits(c);
     bool moved = inject_from_sources<kP, kV, kB>(c);
     if (buffered_)
         for (std::size_t g = 0; g < group_flits_.size(); ++g)
             if (group_flits_[g]) moved |= allocate_group<kP, kV, kB>(static_cast<int>(g), c, ejected);
-    if (returning_tail_ != (batches_.size() > batches_front_ ? batches_.back().end : returning_head_))
-        batches_.push_back({c + static_cast<std::uint64_t>(params_.link_latency), returning_tail_});
     return moved;
 }
 
@@ -577,13 +576,17 @@ std::uint64_t MeshNetwork::occupancy_flit_cycles(int r) const {
 void MeshNetwork::fail_link(int r, Direction d) {
     if (!built_) build();
     AIMC_ASSERT(has_link(r, d), "no such link");
-    OutputPort& op = outputs_[port_index(r, d)];
-    for (int w = 0; w < V_; ++w) {
-        credits_[vc_index(r, d, w)] = -16384;
-        planes(r / kGroup)[layout_.credit_ok + d * V_ + w] &= ~(Mask{1} << (r % kGroup));
-    }
-    op.credited = 0;
-    set_vc_free(r, d, op);
+    planes(r / kGroup)[layout_.failed + d] |= Mask{1} << (r % kGroup);
+}
+
+int MeshNetwork::credit_count(int r, int o, int w) const {
+    const Mask* const pl = planes(r / kGroup);
+    const int b = r % kGroup;
+    if (pl[layout_.failed + o] >> b & 1u) return -1;
+    int count = 0;
+    for (int k = 0; k < credit_bits_; ++k)
+        count |= static_cast<int>(pl[layout_.credits + (o * V_ + w) * credit_bits_ + k] >> b & 1u) << k;
+    return count;
 }
 
 std::uint64_t MeshNetwork::link_traversals() const {
@@ -622,7 +625,7 @@ std::string MeshNetwork::stuck_report(std::uint64_t c) const {
                     why = "in the router pipeline";
                 else if (!(q.held & kHolds))
                     why = "waits for a free virtual channel with a credit";
-                else if (credits_[vc_index(r, out, held)] <= 0)
+                else if (credit_count(r, out, held) <= 0)
                     why = "waits for a credit on vc " + std::to_string(held);
                 else
                     why = "waits for the switch";

@@ -117,14 +117,11 @@ private:
         std::uint16_t held = 0;
     };
     static constexpr std::uint16_t kHolds = 256;
-    // One output port: its VCs and the round-robin start for free ones (may equal 16: 0).
-    struct OutputPort {  // 16 bytes
-        std::uint16_t taken = 0;     // bit w: output VC w held by a packet
-        std::uint16_t credited = 0;  // bit w: output VC w has a credit
+    // One output port: the round-robin start for its free VCs (may equal 16: 0), and its link.
+    struct OutputPort {  // 8 bytes
         std::uint16_t rr_vc = 0;
         std::uint16_t down_port = 0;     // port number of the link's far end at down_router
         std::int32_t down_router = -1;   // -1: no link (an edge, or an ejection port)
-        std::int32_t pad = 0;
     };
     struct Router {
         std::int32_t ports = kMeshPorts;  // 4 mesh + one per attached endpoint
@@ -134,17 +131,19 @@ private:
     };
     // Where each signal's planes start in a group's block of planes_ (P ports, V VCs; VC i = p V + v
     // of input port p). Each is a Mask with bit b for router b of the group. A function of P and V
-    // alone, so that it folds into constants where they are known at compile time.
+    // alone, so that it folds into constants where they are known at compile time; the credit
+    // counts (their bits depend on the buffer depth) and the wheels follow at due_at_, back_at_.
     struct PlaneLayout {
         int ready;      // [i]: the head flit of VC i is ready to leave
         int holds;      // [i]: VC i's packet holds an output VC
         int out_is;     // [i P + o]: VC i's packet goes to output port o
         int held_is;    // [i V + w]: VC i's packet holds output VC w
-        int vc_free;    // [o]: output port o has a free VC with a credit
-        int credit_ok;  // [o V + w]: output VC w of port o has a credit
+        int taken;      // [o V + w]: output VC w of port o is held by a packet
+        int unlimited;  // [o]: output port o never runs out of credits (an ejection port)
+        int failed;     // [o]: output port o's link returns no credits (fail_link())
         int rr_in;      // [p V + u]: input port p's round-robin start among its VCs is <= u
         int rr_out;     // [o P + p]: output port o's round-robin start among inputs is <= p
-        int due;        // [(t mod W) NV + i]: the head flit of VC i becomes ready in cycle t (W: wheel_)
+        int credits;    // [(o V + w) CB + k]: bit k of output VC w's credits (CB: credit_bits_)
     };
     static constexpr PlaneLayout plane_layout(int P, int V) {
         PlaneLayout l{};
@@ -153,11 +152,12 @@ private:
         l.holds = NV;
         l.out_is = 2 * NV;
         l.held_is = l.out_is + NV * P;
-        l.vc_free = l.held_is + NV * V;
-        l.credit_ok = l.vc_free + P;
-        l.rr_in = l.credit_ok + P * V;
+        l.taken = l.held_is + NV * V;
+        l.unlimited = l.taken + P * V;
+        l.failed = l.unlimited + P;
+        l.rr_in = l.failed + P;
         l.rr_out = l.rr_in + NV;
-        l.due = l.rr_out + P * P;
+        l.credits = l.rr_out + P * P;
         return l;
     }
     struct SourceMessage {
@@ -176,12 +176,6 @@ private:
         int next_vc = 0;         // round-robin start for the next message
         bool active = false;
     };
-    // The credits sent back in one cycle: returning_[from returning_head_ or the previous batch's
-    // end, to end), usable from cycle `due` on.
-    struct CreditBatch {
-        std::uint64_t due;
-        std::size_t end;
-    };
     struct Coord {
         std::int32_t x, y;
     };
@@ -197,11 +191,17 @@ private:
     Mask* planes(int group) { return planes_.data() + static_cast<std::size_t>(group) * plane_stride_; }
     const Mask* planes(int group) const { return planes_.data() + static_cast<std::size_t>(group) * plane_stride_; }
     int route(int r, const Flit& f) const;
-    void set_vc_free(int r, int o, const OutputPort& op);
+    // Bits of a credit count from 0 to `depth`.
+    static constexpr int credit_bits(int depth) {
+        int bits = 1;
+        while ((1 << bits) <= depth) ++bits;
+        return bits;
+    }
+    // The credits of output VC w of port o of router r (-1: none will come, the link failed).
+    int credit_count(int r, int o, int w) const;
     template <int kP, int kV, int kB>
     void push_flit(int r, int port, int vc, const Flit& f, std::uint64_t ready);
     void build();
-    template <int kV>
     void return_credits(std::uint64_t c);
     // kP, kV, kB: the ports per router, virtual channels and buffer depth when known at compile
     // time (HERMES' and the common counts are instantiated so that loops unroll and the plane
@@ -213,7 +213,8 @@ private:
     template <int kP, int kV, int kB>
     bool allocate_group(int g, std::uint64_t c, std::vector<Ejection>& ejected);
     template <int kP, int kV, int kB>
-    void move_flit(Mask* pl, int g, int b, int o, int p, int v, std::uint64_t c, std::vector<Ejection>& ejected);
+    void move_flit(Mask* pl, const Mask* credit_ok, Mask* spent, int g, int b, int o, int p, int v, std::uint64_t c,
+                   std::vector<Ejection>& ejected);
 
     MeshParams params_;
     int V_, B_;
@@ -229,19 +230,20 @@ private:
     std::vector<std::uint32_t> group_flits_;   // flits buffered in each group's routers
     std::uint64_t buffered_ = 0;               // flits buffered in all routers
     std::vector<OutputPort> outputs_;          // by r P + o
-    std::vector<std::int32_t> credit_to_;      // by r P + p: the upstream output port index, -1: none
+    // By r P + p: where input port p's freed slots send their credits, the upstream router's
+    // plane of credits coming back on VC 0 in wheel slot 0, and its bit (0: no upstream).
+    std::vector<std::size_t> credit_word_;
+    std::vector<Mask> credit_bit_;
     std::vector<std::uint64_t> link_flits_;    // by r P + o: flits sent on its link
-    std::vector<std::int16_t> credits_;        // by (r P + o) V + w
     std::vector<InputVc> input_vcs_;           // by (r P + p) V + v
     std::vector<Flit> flits_;                  // by ((r P + p) V + v) B + slot
-    int wheel_ = 0;  // cycles ahead that PlaneLayout::due reaches (a power of two > link + router)
-    // Credits on their way back, in order of arrival, each router << 8 | output port << 4 | VC: a
-    // ring of power-of-two size from returning_head_ to returning_tail_ (counters, taken modulo
-    // the size), in batches of one cycle.
-    std::vector<std::uint32_t> returning_;
-    std::size_t returning_head_ = 0, returning_tail_ = 0;
-    std::vector<CreditBatch> batches_;  // FIFO from batches_front_
-    std::size_t batches_front_ = 0;
+    int credit_bits_ = 1;  // bits of a credit count (0 to buffer_depth)
+    int wheel_ = 0;        // cycles ahead that the wheels reach (a power of two > link + router)
+    // The wheels, after the credit counts in each group's planes: due_at_ + (t mod W) NV + i, the
+    // head flit of VC i becomes ready in cycle t; back_at_ + (t mod W) P V + o V + w, a credit for
+    // output VC w of port o arrives in cycle t.
+    std::size_t due_at_ = 0, back_at_ = 0;
+    std::uint64_t credits_through_ = 0;  // credits due by this cycle are counted in
     bool built_ = false;
     std::vector<Source> sources_;            // by endpoint id (-1 router: not attached)
     std::vector<int> active_sources_;
