@@ -268,10 +268,12 @@ void MeshNetwork::return_credits(std::uint64_t c) {
         for (std::size_t g = 0; g < group_flits_.size(); ++g) {
             Mask* const pl = planes(static_cast<int>(g));
             Mask* const back = pl + back_at_ + (t & static_cast<std::uint64_t>(wheel_ - 1)) * static_cast<std::size_t>(PV);
+            // Fixed trip counts: which VCs get credits back is as good as random to a branch
+            // predictor.
             for (int ow = 0; ow < PV; ++ow) {
-                if (!back[ow]) continue;
                 Mask* const count = pl + layout_.credits + ow * CB;
-                for (Mask carry = std::exchange(back[ow], Mask{0}), k = 0; carry && k < static_cast<Mask>(CB); ++k) {
+                Mask carry = std::exchange(back[ow], Mask{0});
+                for (int k = 0; k < CB; ++k) {
                     const Mask next = count[k] & carry;
                     count[k] ^= carry;
                     carry = next;
@@ -307,20 +309,20 @@ bool MeshNetwork::inject_from_sources(std::uint64_t c) {
         const std::uint32_t choice = pick(empty != 0, empty, room);
         const int vc = pick(s.vc < 0, turn_member(in_turn(choice, s.next_vc) | 0x10000u, s.next_vc), s.vc);
         if (!((room >> vc) & 1u)) continue;  // a VC is chosen only with room
-        if (s.vc < 0) {
-            s.vc = vc;
-            s.next_vc = wrap(vc + 1, V);
-        }
-        const auto info = static_cast<std::uint16_t>(m.dst_port | (s.sent == 0 ? kHead : 0) | (s.sent + 1 == m.flits ? kTail : 0));
-        push_flit<kP, kV, kB>(s.router, s.port, s.vc, Flit{m.packet, m.dst_router, info, 0},
+        // Whether the flit is a message's first or last is as good as random to a branch
+        // predictor: selects.
+        const bool fresh = s.vc < 0;
+        s.next_vc = pick(fresh, wrap(vc + 1, V), s.next_vc);
+        const std::uint32_t sent = s.sent + 1;
+        const bool done = sent == m.flits;
+        const auto info = static_cast<std::uint16_t>(m.dst_port | pick<int>(s.sent == 0, kHead, 0) | pick<int>(done, kTail, 0));
+        push_flit<kP, kV, kB>(s.router, s.port, vc, Flit{m.packet, m.dst_router, info, 0},
                               c + static_cast<std::uint64_t>(params_.router_latency));
         ++buffered_;
         moved = true;
-        if (++s.sent == m.flits) {
-            ++s.front;
-            s.sent = 0;
-            s.vc = -1;
-        }
+        s.front += done;
+        s.sent = pick(done, 0u, sent);
+        s.vc = pick(done, -1, vc);
     }
     active_sources_.resize(keep);
     return moved;
@@ -426,7 +428,8 @@ bool MeshNetwork::allocate_group(int g, std::uint64_t c, std::vector<Ejection>& 
     // The credits spent, for every router at once: bit-sliced subtractions.
     for (int ow = 0; ow < kMeshPorts * V; ++ow) {
         Mask* const count = pl + L.credits + ow * CB;
-        for (Mask borrow = spent[ow], k = 0; borrow && k < static_cast<Mask>(CB); ++k) {
+        Mask borrow = spent[ow];
+        for (int k = 0; k < CB; ++k) {
             const Mask next = ~count[k] & borrow;
             count[k] ^= borrow;
             borrow = next;
