@@ -345,6 +345,21 @@ bool MeshNetwork::allocate_group(int g, std::uint64_t c, std::vector<Ejection>& 
             due[i] = 0;
         }
     }
+    const Mask* const ready = pl + L.ready;
+    const Mask* const out_is = pl + L.out_is;
+    const Mask* const held_is = pl + L.held_is;
+    // Which VCs' packets hold an output VC, and which output VCs are so held: once a cycle from
+    // held_is and out_is, rather than kept up to date flit by flit.
+    Mask holds[kMaxPorts * 16], taken[kMaxPorts * 16] = {};
+    for (int i = 0; i < NV; ++i) {
+        Mask any = 0;
+        for (int w = 0; w < V; ++w) any |= held_is[i * V + w];
+        holds[i] = any;
+        for (int o = 0; o < P; ++o) {
+            const Mask to_o = out_is[i * P + o];
+            for (int w = 0; w < V; ++w) taken[o * V + w] |= held_is[i * V + w] & to_o;
+        }
+    }
     // Which output VCs have credits, and which output ports a free one with a credit.
     const int CB = kB > 0 ? credit_bits(kB) : credit_bits_;
     Mask credit_ok[kMaxPorts * 16], vc_free[kMaxPorts];
@@ -356,14 +371,10 @@ bool MeshNetwork::allocate_group(int g, std::uint64_t c, std::vector<Ejection>& 
             for (int k = 0; k < CB; ++k) nonzero |= count[k];
             const Mask ok = (nonzero | pl[L.unlimited + o]) & ~pl[L.failed + o];
             credit_ok[o * V + w] = ok;
-            free |= ok & ~pl[L.taken + o * V + w];
+            free |= ok & ~taken[o * V + w];
         }
         vc_free[o] = free;
     }
-    const Mask* const ready = pl + L.ready;
-    const Mask* const holds = pl + L.holds;
-    const Mask* const out_is = pl + L.out_is;
-    const Mask* const held_is = pl + L.held_is;
     Mask* const rr_in = pl + L.rr_in;
     Mask* const rr_out = pl + L.rr_out;
     Mask chosen[kMaxPorts * 16];             // [p V + v]: input port p nominates its VC v
@@ -423,7 +434,7 @@ bool MeshNetwork::allocate_group(int g, std::uint64_t c, std::vector<Ejection>& 
                     for (int u = 1; u < kV; ++u) v |= static_cast<int>(chosen[p * V + u] >> b & 1u) * u;
                 else
                     while (!(chosen[p * V + v] >> b & 1u)) ++v;
-                move_flit<kP, kV, kB>(pl, credit_ok, spent, g, b, o, p, v, c, ejected);
+                move_flit<kP, kV, kB>(pl, credit_ok, taken, spent, g, b, o, p, v, c, ejected);
             }
     // The credits spent, for every router at once: bit-sliced subtractions.
     for (int ow = 0; ow < kMeshPorts * V; ++ow) {
@@ -444,8 +455,9 @@ bool MeshNetwork::allocate_group(int g, std::uint64_t c, std::vector<Ejection>& 
 // whether the output VC runs out of credits: all as good as random to a branch predictor, so the
 // state changes by masks and selects.
 template <int kP, int kV, int kB>
-[[gnu::always_inline]] inline void MeshNetwork::move_flit(Mask* pl, const Mask* credit_ok, Mask* spent, int g, int b, int o,
-                                                          int p, int v, std::uint64_t c, std::vector<Ejection>& ejected) {
+[[gnu::always_inline]] inline void MeshNetwork::move_flit(Mask* pl, const Mask* credit_ok, const Mask* taken, Mask* spent,
+                                                          int g, int b, int o, int p, int v, std::uint64_t c,
+                                                          std::vector<Ejection>& ejected) {
     const int P = kP > 0 ? kP : P_, V = kV > 0 ? kV : V_, B = kB > 0 ? kB : B_, i = p * V + v, r = g * kGroup + b;
     const PlaneLayout L = plane_layout(P, V);
     const Mask bit = Mask{1} << b;
@@ -469,14 +481,12 @@ template <int kP, int kV, int kB>
     const bool holds = (held & kHolds) != 0, tail = (f.info & kTail) != 0;
     std::uint32_t free = 0;  // this router's output VCs of port o that are free and have a credit
     for (int u = 0; u < V; ++u)
-        free |= static_cast<std::uint32_t>((credit_ok[o * V + u] & ~pl[L.taken + o * V + u]) >> b & 1u) << u;
+        free |= static_cast<std::uint32_t>((credit_ok[o * V + u] & ~taken[o * V + u]) >> b & 1u) << u;
     const int start = op.rr_vc;
     const int w = pick<int>(holds, static_cast<int>(held & 0xffu), turn_member(in_turn(free, start) | 0x10000u, start));
     op.rr_vc = static_cast<std::uint16_t>(pick(holds, start, w + 1));
     // After the flit the packet holds output VC w, unless it was the tail: then the next flit, if
     // any, is a new packet's head flit, which waits for an output VC on its route.
-    assign_bit(pl[L.taken + o * V + w], bit, !tail);
-    assign_bit(pl[L.holds + i], bit, !tail);
     assign_bit(pl[L.held_is + i * V + w], bit, !tail);
     q.held = static_cast<std::uint16_t>(w | pick<int>(tail, 0, kHolds));
     const Flit& next = buffer[head];  // meaningful when `left`

@@ -135,10 +135,8 @@ private:
     // counts (their bits depend on the buffer depth) and the wheels follow at due_at_, back_at_.
     struct PlaneLayout {
         int ready;      // [i]: the head flit of VC i is ready to leave
-        int holds;      // [i]: VC i's packet holds an output VC
         int out_is;     // [i P + o]: VC i's packet goes to output port o
-        int held_is;    // [i V + w]: VC i's packet holds output VC w
-        int taken;      // [o V + w]: output VC w of port o is held by a packet
+        int held_is;    // [i V + w]: VC i's packet holds output VC w (its head flit has left)
         int unlimited;  // [o]: output port o never runs out of credits (an ejection port)
         int failed;     // [o]: output port o's link returns no credits (fail_link())
         int rr_in;      // [p V + u]: input port p's round-robin start among its VCs is <= u
@@ -149,11 +147,9 @@ private:
         PlaneLayout l{};
         const int NV = P * V;
         l.ready = 0;
-        l.holds = NV;
-        l.out_is = 2 * NV;
+        l.out_is = NV;
         l.held_is = l.out_is + NV * P;
-        l.taken = l.held_is + NV * V;
-        l.unlimited = l.taken + P * V;
+        l.unlimited = l.held_is + NV * V;
         l.failed = l.unlimited + P;
         l.rr_in = l.failed + P;
         l.rr_out = l.rr_in + NV;
@@ -213,8 +209,8 @@ private:
     template <int kP, int kV, int kB>
     bool allocate_group(int g, std::uint64_t c, std::vector<Ejection>& ejected);
     template <int kP, int kV, int kB>
-    void move_flit(Mask* pl, const Mask* credit_ok, Mask* spent, int g, int b, int o, int p, int v, std::uint64_t c,
-                   std::vector<Ejection>& ejected);
+    void move_flit(Mask* pl, const Mask* credit_ok, const Mask* taken, Mask* spent, int g, int b, int o, int p, int v,
+                   std::uint64_t c, std::vector<Ejection>& ejected);
 
     MeshParams params_;
     int V_, B_;
