@@ -19,8 +19,10 @@
 // How it is computed: the allocation of step 2 is a function of a few bits per router (which
 // head flits are ready, which output VCs are free or have credits, where each VC wants to go,
 // the round-robin pointers), so it is evaluated for 64 routers at once on bit-planes: one 64-bit
-// word per signal, bit b standing for router 64 g + b of group g. Only the flits that move cost
-// work of their own (a buffer read and write, the credit, the updates of their routers' planes).
+// word per signal, bit b standing for router 64 g + b of group g. Credit counts are bit-sliced on
+// the planes as well (bit k of every router's count in one word), so the credits that return or
+// are spent in a cycle are a few word additions and subtractions. Only the flits that move cost
+// work of their own (a buffer read and write, the updates of their routers' planes).
 // Nothing in a cycle depends on the order in which routers are handled: a router's allocation
 // reads only its own state as of the start of the cycle, flits written downstream are not ready
 // before the next cycle, and credits arrive a link latency later. A group of routers that holds
