@@ -203,8 +203,10 @@ void MeshNetwork::enqueue(std::uint32_t packet, int src, int dst, std::uint32_t 
     packet_ejected_[packet] = 0;
     const Source& d = sources_[static_cast<std::size_t>(dst)];
     Source& s = sources_[static_cast<std::size_t>(src)];
-    if (s.front > 0 && s.front == s.queue.size()) {
-        s.queue.clear();
+    // Messages sent are dropped when the queue empties, or, for a source that stays backlogged,
+    // once they are half of it (amortised constant cost), so that its memory stays bounded.
+    if (s.front > 0 && (s.front == s.queue.size() || (s.front >= 64 && 2 * s.front >= s.queue.size()))) {
+        s.queue.erase(s.queue.begin(), s.queue.begin() + static_cast<std::ptrdiff_t>(s.front));
         s.front = 0;
     }
     s.queue.push_back({packet, flits, static_cast<std::uint16_t>(d.router), static_cast<std::uint16_t>(d.port), ready});
