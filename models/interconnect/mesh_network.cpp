@@ -342,10 +342,13 @@ bool MeshNetwork::allocate_group(int g, std::uint64_t c, std::vector<Ejection>& 
     Mask* const pl = planes(g);
     {  // head flits that become ready in this cycle
         Mask* const due = pl + due_at_ + (c & static_cast<std::uint64_t>(wheel_ - 1)) * static_cast<std::size_t>(NV);
+        Mask any_ready = 0;
         for (int i = 0; i < NV; ++i) {
-            pl[L.ready + i] |= due[i];
+            any_ready |= pl[L.ready + i] |= due[i];
             due[i] = 0;
         }
+        // Flits only in router pipelines or on links (common at light load): nothing to allocate.
+        if (!any_ready) return false;
     }
     const Mask* const ready = pl + L.ready;
     const Mask* const out_is = pl + L.out_is;
