@@ -256,7 +256,6 @@ template <int kP, int kV, int kB>
     pl[due_at_ + (ready & static_cast<std::uint64_t>(wheel_ - 1)) * static_cast<std::size_t>(P * V) + static_cast<std::size_t>(i)] |=
             bit & (Mask{0} - was_empty);
     pl[L.out_is + i * P + to] |= bit & (Mask{0} - new_head);
-    q.out = static_cast<std::uint16_t>(pick<int>(new_head, to, q.out));
     ++group_flits_[g];
 }
 
@@ -498,7 +497,6 @@ template <int kP, int kV, int kB>
     const int out = pick<int>(tail & left, next.info >> kRouteShift, o);
     pl[L.out_is + i * P + o] &= ~(bit & (Mask{0} - tail));
     pl[L.out_is + i * P + out] |= bit & (Mask{0} - (!tail | left));
-    q.out = static_cast<std::uint16_t>(out);
     // The next flit is ready to leave next cycle, or becomes so later (the wheel sets it then).
     const bool later = next.ready > c + 1;
     assign_bit(pl[L.ready + i], bit, left & !later);
@@ -635,7 +633,9 @@ std::string MeshNetwork::stuck_report(std::uint64_t c) const {
                 const InputVc& q = input_vcs_[vi];
                 if (!q.count) continue;
                 const Flit& f = flits_[vi * static_cast<std::size_t>(B_) + q.head];
-                const int out = q.out, held = q.held & 0xff;
+                const int held = q.held & 0xff, i = p * V_ + v;
+                int out = 0;  // the packet's output port, from its plane
+                while (out + 1 < P_ && !(planes(r / kGroup)[layout_.out_is + i * P_ + out] >> (r % kGroup) & 1u)) ++out;
                 const std::string in_name = p < kMeshPorts ? kPortNames[p] : "local " + std::to_string(p - kMeshPorts);
                 const std::string out_name = out < kMeshPorts ? kPortNames[out] : "ejection";
                 std::string why;

@@ -114,9 +114,10 @@ private:
     // One input virtual channel: its buffer (a ring in flits_) and the packet at its head.
     struct InputVc {  // 8 bytes
         std::uint16_t head = 0, count = 0;
-        std::uint16_t out = 0;   // the output port of the packet at the head (its route)
-        // The output VC it holds, plus kHolds once the packet's head flit has left.
+        // The output VC it holds, plus kHolds once the packet's head flit has left. (Its output
+        // port is in the planes: PlaneLayout::out_is.)
         std::uint16_t held = 0;
+        std::uint16_t pad = 0;
     };
     static constexpr std::uint16_t kHolds = 256;
     // One output port: the round-robin start for its free VCs (may equal 16: 0), and its link.
