@@ -1,7 +1,6 @@
 #include "models/interconnect/mesh_network.hpp"
 
 #include <algorithm>
-#include <limits>
 #include <type_traits>
 
 #include "sim/errors.hpp"
