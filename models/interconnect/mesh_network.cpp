@@ -86,6 +86,36 @@ inline void advance_past(int n, const std::uint64_t* grant, std::uint64_t grante
     }
 }
 
+// Adds 1 (subtracts 1) to the bit-sliced counts count[0..bits) of the routers in `which`.
+inline void count_up(std::uint64_t* count, int bits, std::uint64_t which) {
+    for (int k = 0; k < bits; ++k) {
+        const std::uint64_t carry = count[k] & which;
+        count[k] ^= which;
+        which = carry;
+    }
+}
+inline void count_down(std::uint64_t* count, int bits, std::uint64_t which) {
+    for (int k = 0; k < bits; ++k) {
+        const std::uint64_t borrow = ~count[k] & which;
+        count[k] ^= which;
+        which = borrow;
+    }
+}
+
+// ORs a plane of all routers (word g of `from`: routers 64 g to 64 g + 63), with router r's bit
+// moved to router r + by, into word `at` of each group's block of planes (`stride` words apart).
+inline void shift_into(const std::uint64_t* from, int groups, int by, std::uint64_t* planes, std::size_t stride,
+                       std::size_t at) {
+    const int words = (by < 0 ? -by : by) / 64, bits = (by < 0 ? -by : by) % 64;
+    for (int g = 0; g < groups; ++g) {
+        const int src = by >= 0 ? g - words : g + words, spill = by >= 0 ? src - 1 : src + 1;
+        std::uint64_t word = 0;
+        if (src >= 0 && src < groups) word = by >= 0 ? from[src] << bits : from[src] >> bits;
+        if (bits && spill >= 0 && spill < groups) word |= by >= 0 ? from[spill] >> (64 - bits) : from[spill] << (64 - bits);
+        planes[static_cast<std::size_t>(g) * stride + at] |= word;
+    }
+}
+
 }  // namespace
 
 MeshNetwork::MeshNetwork(const MeshParams& p) : params_(p), V_(p.virtual_channels), B_(p.buffer_depth) {
@@ -114,6 +144,7 @@ void MeshNetwork::attach(int id, int x, int y) {
     s.port = router.ports++;
 }
 
+
 // Builds the port, buffer, credit and plane tables once every endpoint is attached.
 void MeshNetwork::build() {
     built_ = true;
@@ -125,7 +156,7 @@ void MeshNetwork::build() {
     wheel_ = 2;
     while (wheel_ <= params_.link_latency + params_.router_latency) wheel_ *= 2;
     credit_bits_ = credit_bits(B_);
-    due_at_ = static_cast<std::size_t>(layout_.credits + P * V * credit_bits_);
+    due_at_ = static_cast<std::size_t>(matured_at(layout_, P, V, credit_bits_) + NV * credit_bits_);
     back_at_ = due_at_ + static_cast<std::size_t>(wheel_ * NV);
     plane_stride_ = back_at_ + static_cast<std::size_t>(wheel_ * P * V);
     planes_.assign(static_cast<std::size_t>(groups) * plane_stride_, 0);
@@ -133,14 +164,15 @@ void MeshNetwork::build() {
         Mask* pl = planes(g);
         std::fill(pl + layout_.rr_in, pl + layout_.rr_in + NV, ~Mask{0});
         std::fill(pl + layout_.rr_out, pl + layout_.rr_out + P * P, ~Mask{0});
+        std::fill(pl + layout_.rr_vc, pl + layout_.rr_vc + NV, ~Mask{0});
     }
     group_flits_.assign(static_cast<std::size_t>(groups), 0);
+    router_flits_.assign(static_cast<std::size_t>(n), 0);
+    occupancy_.assign(static_cast<std::size_t>(n), 0);
+    sent_.assign(static_cast<std::size_t>(kMeshPorts * V * groups), 0);
+    freed_.assign(static_cast<std::size_t>(kMeshPorts * V * groups), 0);
     const auto ports = static_cast<std::size_t>(n) * static_cast<std::size_t>(P);
     outputs_.assign(ports, OutputPort{});
-    // Ports without an upstream router send their credits nowhere: a bit of 0 on a plane that is
-    // always there.
-    credit_word_.assign(ports, back_at_);
-    credit_bit_.assign(ports, 0);
     link_flits_.assign(ports, 0);
     input_vcs_.assign(ports * static_cast<std::size_t>(V), InputVc{});
     flits_.resize(ports * static_cast<std::size_t>(V) * static_cast<std::size_t>(B_));
@@ -157,32 +189,33 @@ void MeshNetwork::build() {
                         b.x > a.x ? East : b.x < a.x ? West : b.y < a.y ? North : b.y > a.y ? South : 0xff);
             }
     }
+    neighbour_[East] = 1;
+    neighbour_[West] = -1;
+    neighbour_[North] = -params_.cols;
+    neighbour_[South] = params_.cols;
     // An output port over a link starts with a buffer's depth of credits on every VC.
-    const auto open = [&](int r, int o) {
-        Mask* pl = planes(r / kGroup);
-        const Mask bit = Mask{1} << (r % kGroup);
-        for (int w = 0; w < V; ++w)
-            for (int k = 0; k < credit_bits_; ++k)
-                if (B_ >> k & 1) pl[layout_.credits + (o * V + w) * credit_bits_ + k] |= bit;
-    };
     for (int r = 0; r < n; ++r) {
         const int x = routers_[static_cast<std::size_t>(r)].x, y = routers_[static_cast<std::size_t>(r)].y;
-        const int neighbour[4] = {x + 1 < params_.cols ? r + 1 : -1, x > 0 ? r - 1 : -1,
-                                  y > 0 ? r - params_.cols : -1, y + 1 < params_.rows ? r + params_.cols : -1};
+        const bool link[4] = {x + 1 < params_.cols, x > 0, y > 0, y + 1 < params_.rows};
+        Mask* pl = planes(r / kGroup);
+        const Mask bit = Mask{1} << (r % kGroup);
         for (int d = 0; d < kMeshPorts; ++d) {
-            if (neighbour[d] < 0) continue;
-            OutputPort& op = outputs_[port_index(r, d)];
-            op.down_router = neighbour[d];
-            op.down_port = static_cast<std::uint16_t>(opposite(d));
-            const std::size_t in = port_index(neighbour[d], opposite(d));
-            credit_word_[in] = static_cast<std::size_t>(r / kGroup) * plane_stride_ + back_at_ + static_cast<std::size_t>(d * V);
-            credit_bit_[in] = Mask{1} << (r % kGroup);
-            open(r, d);
+            if (!link[d]) continue;
+            outputs_[port_index(r, d)].down_router = r + neighbour_[d];
+            for (int w = 0; w < V; ++w)
+                for (int k = 0; k < credit_bits_; ++k)
+                    if (B_ >> k & 1) pl[layout_.credits + (d * V + w) * credit_bits_ + k] |= bit;
         }
     }
     // Interfaces always accept flits: the ejection port never runs out of credits (it spends none).
-    for (const Source& s : sources_)
-        if (s.port >= kMeshPorts) planes(s.router / kGroup)[layout_.unlimited + s.port] |= Mask{1} << (s.router % kGroup);
+    blocked_.assign(static_cast<std::size_t>(groups * P), 0);
+    source_at_.assign(ports, -1);
+    for (std::size_t id = 0; id < sources_.size(); ++id) {
+        const Source& s = sources_[id];
+        if (s.port < kMeshPorts) continue;
+        planes(s.router / kGroup)[layout_.unlimited + s.port] |= Mask{1} << (s.router % kGroup);
+        source_at_[port_index(s.router, s.port)] = static_cast<int>(id);
+    }
 }
 
 void MeshNetwork::enqueue(std::uint32_t packet, int src, int dst, std::uint32_t flits, std::uint64_t ready) {
@@ -209,9 +242,9 @@ void MeshNetwork::enqueue(std::uint32_t packet, int src, int dst, std::uint32_t 
         s.front = 0;
     }
     s.queue.push_back({packet, flits, static_cast<std::uint16_t>(d.router), static_cast<std::uint16_t>(d.port), ready});
-    if (!s.active) {
-        s.active = true;
-        active_sources_.push_back(src);
+    if (s.state == Source::Idle) {
+        s.state = Source::Waiting;
+        waiting_.emplace(ready, src);
     }
     flits_enqueued_ += flits;
 }
@@ -231,30 +264,27 @@ inline int MeshNetwork::route(int r, const Flit& f) const {
 }
 
 
-// Writes flit f, ready to leave at `ready`, into input VC vc of port `port` of router r (its
-// credit was spent upstream). Into an empty VC the flit becomes the head, ready at `ready`; a
-// head flit there brings its packet's route, a body flit finds its packet's state in place.
-// Which VCs are empty, and which flits are heads, is as good as random to a branch predictor:
-// the planes change by masks.
+
+// Writes flit f into input VC vc of port `port` of router r (its credit was spent upstream; the
+// caller schedules when it becomes ready). A head flit into an empty VC brings its packet's route;
+// a body flit finds its packet's state in place. Which VCs are empty, and which flits are heads,
+// is as good as random to a branch predictor: the planes change by masks.
 template <int kP, int kV, int kB>
-[[gnu::always_inline]] inline void MeshNetwork::push_flit(int r, int port, int vc, const Flit& f, std::uint64_t ready) {
+[[gnu::always_inline]] inline void MeshNetwork::push_flit(int r, int port, int vc, const Flit& f) {
     const int P = kP > 0 ? kP : P_, V = kV > 0 ? kV : V_, B = kB > 0 ? kB : B_;
     const PlaneLayout L = plane_layout(P, V);
     const std::size_t vi = static_cast<std::size_t>((r * P + port) * V + vc);
     InputVc& q = input_vcs_[vi];
     AIMC_ASSERT(q.count < B_, "flit written into a full buffer (credit error)");
-    Flit& slot = flits_[vi * static_cast<std::size_t>(B) + static_cast<std::size_t>(wrap_slot<kB>(q.head + q.count, B))];
     const int to = route(r, f);
-    const bool was_empty = q.count == 0, new_head = was_empty & ((f.info & kHead) != 0);
-    slot = Flit{f.packet, f.dst_router, static_cast<std::uint16_t>((f.info & (kPortMask | kHead | kTail)) | to << kRouteShift), ready};
+    const bool new_head = (q.count == 0) & ((f.info & kHead) != 0);
+    flits_[vi * static_cast<std::size_t>(B) + static_cast<std::size_t>(wrap_slot<kB>(q.head + q.count, B))] =
+            Flit{f.packet, f.dst_router, static_cast<std::uint16_t>((f.info & (kPortMask | kHead | kTail)) | to << kRouteShift)};
     ++q.count;
-    const int i = port * V + vc;
     const auto g = static_cast<unsigned>(r) / kGroup;
-    Mask* const pl = planes_.data() + g * plane_stride_;
-    const Mask bit = Mask{1} << (static_cast<unsigned>(r) % kGroup);
-    pl[due_at_ + (ready & static_cast<std::uint64_t>(wheel_ - 1)) * static_cast<std::size_t>(P * V) + static_cast<std::size_t>(i)] |=
-            bit & (Mask{0} - was_empty);
-    pl[L.out_is + i * P + to] |= bit & (Mask{0} - new_head);
+    planes_[g * plane_stride_ + static_cast<std::size_t>(L.out_is + (port * V + vc) * P + to)] |=
+            (Mask{1} << (static_cast<unsigned>(r) % kGroup)) & (Mask{0} - new_head);
+    ++router_flits_[static_cast<std::size_t>(r)];
     ++group_flits_[g];
 }
 
@@ -271,33 +301,29 @@ void MeshNetwork::return_credits(std::uint64_t c) {
             // Fixed trip counts: which VCs get credits back is as good as random to a branch
             // predictor.
             for (int ow = 0; ow < PV; ++ow) {
-                Mask* const count = pl + layout_.credits + ow * CB;
-                Mask carry = std::exchange(back[ow], Mask{0});
-                for (int k = 0; k < CB; ++k) {
-                    const Mask next = count[k] & carry;
-                    count[k] ^= carry;
-                    carry = next;
-                }
+                count_up(pl + layout_.credits + ow * CB, CB, std::exchange(back[ow], Mask{0}));
             }
         }
     credits_through_ = c;
 }
 
+
 template <int kP, int kV, int kB>
 bool MeshNetwork::inject_from_sources(std::uint64_t c) {
-    const int P = kP > 0 ? kP : P_, V = kV > 0 ? kV : V_;
+    const int P = kP > 0 ? kP : P_, V = kV > 0 ? kV : V_, NV = P * V;
+    const std::size_t due = due_at_ + ((c + static_cast<std::uint64_t>(params_.router_latency)) &
+                                       static_cast<std::uint64_t>(wheel_ - 1)) * static_cast<std::size_t>(NV);
+    // Sources whose front message becomes ready join the active ones.
+    for (; !waiting_.empty() && waiting_.top().first <= c; waiting_.pop()) {
+        sources_[static_cast<std::size_t>(waiting_.top().second)].state = Source::Active;
+        active_sources_.push_back(waiting_.top().second);
+    }
     bool moved = false;
     std::size_t keep = 0;
     for (std::size_t i = 0; i < active_sources_.size(); ++i) {
         const int id = active_sources_[i];
         Source& s = sources_[static_cast<std::size_t>(id)];
-        if (s.front == s.queue.size()) {
-            s.active = false;
-            continue;
-        }
-        active_sources_[keep++] = id;
         const SourceMessage& m = s.queue[s.front];
-        if (m.ready > c) continue;
         const InputVc* const pq = input_vcs_.data() + static_cast<std::size_t>((s.router * P + s.port) * V);
         // A new message takes an empty virtual channel if there is one, else one with room
         // (round-robin from next_vc); all its flits follow in that VC.
@@ -308,7 +334,11 @@ bool MeshNetwork::inject_from_sources(std::uint64_t c) {
         }
         const std::uint32_t choice = pick(empty != 0, empty, room);
         const int vc = pick(s.vc < 0, turn_member(in_turn(choice, s.next_vc) | 0x10000u, s.next_vc), s.vc);
-        if (!((room >> vc) & 1u)) continue;  // a VC is chosen only with room
+        if (!((room >> vc) & 1u)) {  // a VC is chosen only with room: wait until a flit leaves
+            s.state = Source::Blocked;
+            blocked_[static_cast<std::size_t>(s.router / kGroup * P + s.port)] |= Mask{1} << (s.router % kGroup);
+            continue;
+        }
         // Whether the flit is a message's first or last is as good as random to a branch
         // predictor: selects.
         const bool fresh = s.vc < 0;
@@ -316,13 +346,22 @@ bool MeshNetwork::inject_from_sources(std::uint64_t c) {
         const std::uint32_t sent = s.sent + 1;
         const bool done = sent == m.flits;
         const auto info = static_cast<std::uint16_t>(m.dst_port | pick<int>(s.sent == 0, kHead, 0) | pick<int>(done, kTail, 0));
-        push_flit<kP, kV, kB>(s.router, s.port, vc, Flit{m.packet, m.dst_router, info, 0},
-                              c + static_cast<std::uint64_t>(params_.router_latency));
+        push_flit<kP, kV, kB>(s.router, s.port, vc, Flit{m.packet, m.dst_router, info});
+        planes(s.router / kGroup)[due + static_cast<std::size_t>(s.port * V + vc)] |= Mask{1} << (s.router % kGroup);
         ++buffered_;
         moved = true;
         s.front += done;
         s.sent = pick(done, 0u, sent);
         s.vc = pick(done, -1, vc);
+        // The next message, if any, may go from the next cycle on.
+        if (done && s.front == s.queue.size()) {
+            s.state = Source::Idle;
+        } else if (done && s.queue[s.front].ready > c + 1) {
+            s.state = Source::Waiting;
+            waiting_.emplace(s.queue[s.front].ready, id);
+        } else {
+            active_sources_[keep++] = id;
+        }
     }
     active_sources_.resize(keep);
     return moved;
@@ -332,25 +371,34 @@ bool MeshNetwork::inject_from_sources(std::uint64_t c) {
 // input-first. Each input port nominates one VC whose head flit is ready and can go on (a head
 // flit: its output port has a free VC with a credit; a packet that holds an output VC: that VC
 // has a credit), round-robin among its VCs; each output port grants one of the inputs that
-// nominated it, round-robin among inputs. Then the granted flits move, one by one.
+// nominated it, round-robin among inputs, and gives a head flit the first free output VC with a
+// credit, round-robin among VCs. Then the granted flits move, one by one, and what follows for
+// the routers' state is computed on the planes.
 template <int kP, int kV, int kB>
 bool MeshNetwork::allocate_group(int g, std::uint64_t c, std::vector<Ejection>& ejected) {
     const int P = kP > 0 ? kP : P_, V = kV > 0 ? kV : V_, NV = P * V;
+    const int CB = kB > 0 ? credit_bits(kB) : credit_bits_;
     const PlaneLayout L = plane_layout(P, V);
     Mask* const pl = planes(g);
-    {  // head flits that become ready in this cycle
+    Mask* const matured = pl + matured_at(L, P, V, CB);
+    Mask ready[kMaxPorts * 16];  // [i]: the head flit of VC i is ready to leave
+    {  // flits that become ready in this cycle
         Mask* const due = pl + due_at_ + (c & static_cast<std::uint64_t>(wheel_ - 1)) * static_cast<std::size_t>(NV);
         Mask any_ready = 0;
         for (int i = 0; i < NV; ++i) {
-            any_ready |= pl[L.ready + i] |= due[i];
+            Mask* const count = matured + i * CB;
+            count_up(count, CB, due[i]);
             due[i] = 0;
+            Mask nonzero = 0;
+            for (int k = 0; k < CB; ++k) nonzero |= count[k];
+            ready[i] = nonzero;
+            any_ready |= nonzero;
         }
         // Flits only in router pipelines or on links (common at light load): nothing to allocate.
         if (!any_ready) return false;
     }
-    const Mask* const ready = pl + L.ready;
     const Mask* const out_is = pl + L.out_is;
-    const Mask* const held_is = pl + L.held_is;
+    Mask* const held_is = pl + L.held_is;
     // Which VCs' packets hold an output VC, and which output VCs are so held: once a cycle from
     // held_is and out_is, rather than kept up to date flit by flit.
     Mask holds[kMaxPorts * 16], taken[kMaxPorts * 16] = {};
@@ -363,20 +411,20 @@ bool MeshNetwork::allocate_group(int g, std::uint64_t c, std::vector<Ejection>& 
             for (int w = 0; w < V; ++w) taken[o * V + w] |= held_is[i * V + w] & to_o;
         }
     }
-    // Which output VCs have credits, and which output ports a free one with a credit.
-    const int CB = kB > 0 ? credit_bits(kB) : credit_bits_;
-    Mask credit_ok[kMaxPorts * 16], vc_free[kMaxPorts];
+    // Which output VCs have credits, which are free too, and which output ports have such a VC.
+    Mask credit_ok[kMaxPorts * 16], free_ok[kMaxPorts * 16], vc_free[kMaxPorts];
     for (int o = 0; o < P; ++o) {
-        Mask free = 0;
+        Mask any_free = 0;
         for (int w = 0; w < V; ++w) {
             const Mask* const count = pl + L.credits + (o * V + w) * CB;
             Mask nonzero = 0;
             for (int k = 0; k < CB; ++k) nonzero |= count[k];
             const Mask ok = (nonzero | pl[L.unlimited + o]) & ~pl[L.failed + o];
             credit_ok[o * V + w] = ok;
-            free |= ok & ~taken[o * V + w];
+            free_ok[o * V + w] = ok & ~taken[o * V + w];
+            any_free |= free_ok[o * V + w];
         }
-        vc_free[o] = free;
+        vc_free[o] = any_free;
     }
     Mask* const rr_in = pl + L.rr_in;
     Mask* const rr_out = pl + L.rr_out;
@@ -415,57 +463,99 @@ bool MeshNetwork::allocate_group(int g, std::uint64_t c, std::vector<Ejection>& 
         }
     }
     if (!any_eligible) return false;
+    // [p V + w]: the output VC w that input port p's nominated packet holds
+    Mask hold_vc[kMaxPorts * 16];
+    for (int p = 0; p < P; ++p)
+        for (int w = 0; w < V; ++w) {
+            Mask h = 0;
+            for (int v = 0; v < V; ++v) h |= chosen[p * V + v] & held_is[(p * V + v) * V + w];
+            hold_vc[p * V + w] = h;
+        }
+    Mask via[kMaxPorts * 16];  // [o V + w]: the flit granted output port o leaves on its VC w
+    Mask any_sent = 0;
     for (int o = 0; o < P; ++o) {
         const Mask requested = round_robin<kP>(P, request + o * P, rr_out + o * P, 1, grant + o * P);
         advance_past(P, grant + o * P, requested, rr_out + o * P, 1);
-        for (int p = 0; p < P; ++p) granted_in[p] |= grant[o * P + p];
+        Mask held[16] = {}, any_held = 0;
+        for (int p = 0; p < P; ++p) {
+            granted_in[p] |= grant[o * P + p];
+            for (int w = 0; w < V; ++w) held[w] |= grant[o * P + p] & hold_vc[p * V + w];
+        }
+        for (int w = 0; w < V; ++w) any_held |= held[w];
+        any_sent |= requested;
+        // A head flit takes the first free output VC with a credit from the port's start on.
+        const Mask heads = requested & ~any_held;
+        Mask first_free[16];
+        round_robin<kV>(V, free_ok + o * V, pl + L.rr_vc + o * V, 1, first_free);
+        advance_past(V, first_free, heads, pl + L.rr_vc + o * V, 1);
+        for (int w = 0; w < V; ++w) via[o * V + w] = held[w] | (heads & first_free[w]);
     }
     for (int p = 0; p < P; ++p) {
         advance_past(V, chosen + p * V, granted_in[p], rr_in + p * V, 1);
         for (Mask stalled = eligible[p] & ~granted_in[p]; stalled; stalled &= stalled - 1)
             ++routers_[static_cast<std::size_t>(g * kGroup + __builtin_ctzll(stalled))].stall_cycles;
     }
-    bool moved = false;
-    Mask spent[kMeshPorts * 16] = {};  // [o V + w]: the routers that spend a credit of output VC w of port o
+    Mask tail_in[kMaxPorts] = {};  // [p]: the flit that input port p sent is its packet's tail
     for (int o = 0; o < P; ++o)
         for (int p = 0; p < P; ++p)
             for (Mask granted = grant[o * P + p]; granted; granted &= granted - 1) {
-                moved = true;
                 const int b = __builtin_ctzll(granted);
-                int v = 0;  // the one VC of port p chosen at router b
-                if constexpr (kV > 0)
-                    for (int u = 1; u < kV; ++u) v |= static_cast<int>(chosen[p * V + u] >> b & 1u) * u;
-                else
+                int v = 0, w = 0;  // the VC of port p chosen at router b, and its output VC
+                if constexpr (kV > 0) {
+                    for (int u = 1; u < kV; ++u) {
+                        v |= static_cast<int>(chosen[p * V + u] >> b & 1u) * u;
+                        w |= static_cast<int>(via[o * V + u] >> b & 1u) * u;
+                    }
+                } else {
                     while (!(chosen[p * V + v] >> b & 1u)) ++v;
-                move_flit<kP, kV, kB>(pl, credit_ok, taken, spent, g, b, o, p, v, c, ejected);
+                    while (!(via[o * V + w] >> b & 1u)) ++w;
+                }
+                move_flit<kP, kV, kB>(pl, tail_in, g, b, o, p, v, w, c, ejected);
             }
-    // The credits spent, for every router at once: bit-sliced subtractions.
-    for (int ow = 0; ow < kMeshPorts * V; ++ow) {
-        Mask* const count = pl + L.credits + ow * CB;
-        Mask borrow = spent[ow];
-        for (int k = 0; k < CB; ++k) {
-            const Mask next = ~count[k] & borrow;
-            count[k] ^= borrow;
-            borrow = next;
+    // What the moves did to the routers' state, for every router at once.
+    for (int p = 0; p < P; ++p) {
+        Mask to_vc[16] = {}, sent_from = 0;  // [w]: input port p's flit left on output VC w; any
+        for (int o = 0; o < P; ++o)
+            for (int w = 0; w < V; ++w) to_vc[w] |= grant[o * P + p] & via[o * V + w];
+        for (int v = 0; v < V; ++v) {
+            const int i = p * V + v;
+            const Mask left = chosen[i] & granted_in[p], holding = left & ~tail_in[p];
+            // The packet holds the output VC it left on, until its tail has left.
+            for (int w = 0; w < V; ++w) held_is[i * V + w] = (held_is[i * V + w] & ~left) | (holding & to_vc[w]);
+            count_down(matured + i * CB, CB, left);
+            if (p < kMeshPorts) freed_[static_cast<std::size_t>(i * static_cast<int>(group_flits_.size()) + g)] = left;
+            sent_from |= left;
+        }
+        // A source that found no room in its input port may try again.
+        if (p >= kMeshPorts) {
+            Mask& blocked = blocked_[static_cast<std::size_t>(g * P + p)];
+            for (Mask wake = blocked & sent_from; wake; wake &= wake - 1) {
+                const int id = source_at_[static_cast<std::size_t>((g * kGroup + __builtin_ctzll(wake)) * P + p)];
+                sources_[static_cast<std::size_t>(id)].state = Source::Active;
+                active_sources_.push_back(id);
+            }
+            blocked &= ~sent_from;
         }
     }
-    return moved;
+    for (int o = 0; o < kMeshPorts; ++o)
+        for (int w = 0; w < V; ++w) {
+            count_down(pl + L.credits + (o * V + w) * CB, CB, via[o * V + w]);
+            sent_[static_cast<std::size_t>((o * V + w) * static_cast<int>(group_flits_.size()) + g)] = via[o * V + w];
+        }
+    return any_sent != 0;
 }
 
 // The granted head flit of input VC v of port p of router b of group g (planes pl) leaves through
-// output port o: out of its buffer, onto the link (or out of the network), and the state of both
-// routers follows. Whether the flit is a head or a tail, whether a flit follows it and is ready,
-// whether the output VC runs out of credits: all as good as random to a branch predictor, so the
-// state changes by masks and selects.
+// output port o on its VC w: out of its buffer, onto the link (or out of the network). Whether the
+// flit is a tail, and whether a flit follows it, is as good as random to a branch predictor, so
+// the planes change by masks.
 template <int kP, int kV, int kB>
-[[gnu::always_inline]] inline void MeshNetwork::move_flit(Mask* pl, const Mask* credit_ok, const Mask* taken, Mask* spent,
-                                                          int g, int b, int o, int p, int v, std::uint64_t c,
-                                                          std::vector<Ejection>& ejected) {
+[[gnu::always_inline]] inline void MeshNetwork::move_flit(Mask* pl, Mask* tail_in, int g, int b, int o, int p, int v,
+                                                          int w, std::uint64_t c, std::vector<Ejection>& ejected) {
     const int P = kP > 0 ? kP : P_, V = kV > 0 ? kV : V_, B = kB > 0 ? kB : B_, i = p * V + v, r = g * kGroup + b;
     const PlaneLayout L = plane_layout(P, V);
     const Mask bit = Mask{1} << b;
-    const auto pi = static_cast<std::size_t>(r * P + p), oi = static_cast<std::size_t>(r * P + o);
-    const std::size_t vi = pi * static_cast<std::size_t>(V) + static_cast<std::size_t>(v);
+    const std::size_t vi = static_cast<std::size_t>((r * P + p) * V + v);
     InputVc& q = input_vcs_[vi];
     const Flit* const buffer = flits_.data() + vi * static_cast<std::size_t>(B);
     const Flit f = buffer[q.head];
@@ -473,43 +563,17 @@ template <int kP, int kV, int kB>
     q.head = static_cast<std::uint16_t>(head);
     const int count = q.count - 1;
     q.count = static_cast<std::uint16_t>(count);
-    const bool left = count != 0;
+    --router_flits_[static_cast<std::size_t>(r)];
     --group_flits_[static_cast<std::size_t>(g)];
-    const auto link = static_cast<std::uint64_t>(params_.link_latency), pipeline = static_cast<std::uint64_t>(params_.router_latency);
-    routers_[static_cast<std::size_t>(r)].occupancy += c + pipeline + pick<std::uint64_t>(p < kMeshPorts, link, 0) - f.ready;
-    // A head flit takes the first free output VC with a credit, round-robin (the VC allocation
-    // folded into the switch allocation); the tail gives its VC back.
-    OutputPort& op = outputs_[oi];
-    const std::uint32_t held = q.held;
-    const bool holds = (held & kHolds) != 0, tail = (f.info & kTail) != 0;
-    std::uint32_t free = 0;  // this router's output VCs of port o that are free and have a credit
-    for (int u = 0; u < V; ++u)
-        free |= static_cast<std::uint32_t>((credit_ok[o * V + u] & ~taken[o * V + u]) >> b & 1u) << u;
-    const int start = op.rr_vc;
-    const int w = pick<int>(holds, static_cast<int>(held & 0xffu), turn_member(in_turn(free, start) | 0x10000u, start));
-    op.rr_vc = static_cast<std::uint16_t>(pick(holds, start, w + 1));
-    // After the flit the packet holds output VC w, unless it was the tail: then the next flit, if
-    // any, is a new packet's head flit, which waits for an output VC on its route.
-    assign_bit(pl[L.held_is + i * V + w], bit, !tail);
-    q.held = static_cast<std::uint16_t>(w | pick<int>(tail, 0, kHolds));
-    const Flit& next = buffer[head];  // meaningful when `left`
-    const int out = pick<int>(tail & left, next.info >> kRouteShift, o);
+    const bool left = count != 0, tail = (f.info & kTail) != 0;
+    tail_in[p] |= bit & (Mask{0} - tail);
+    // After a tail, the next flit, if any, is a new packet's head flit: its route is the VC's.
+    const int out = pick<int>(tail & left, buffer[head].info >> kRouteShift, o);
     pl[L.out_is + i * P + o] &= ~(bit & (Mask{0} - tail));
     pl[L.out_is + i * P + out] |= bit & (Mask{0} - (!tail | left));
-    // The next flit is ready to leave next cycle, or becomes so later (the wheel sets it then).
-    const bool later = next.ready > c + 1;
-    assign_bit(pl[L.ready + i], bit, left & !later);
-    const std::size_t wheel_mask = static_cast<std::size_t>(wheel_ - 1);
-    pl[due_at_ + (next.ready & wheel_mask) * static_cast<std::size_t>(P * V) + static_cast<std::size_t>(i)] |=
-            bit & (Mask{0} - (left & later));
-    // The freed slot's credit reaches the upstream router a link latency from now (an injection
-    // port has none: its interface looks at the buffer).
-    planes_[credit_word_[pi] + ((c + link) & wheel_mask) * static_cast<std::size_t>(P * V) + static_cast<std::size_t>(v)] |=
-            credit_bit_[pi];
     if (o < kMeshPorts) {
-        spent[o * V + w] |= bit;
-        ++link_flits_[oi];
-        push_flit<kP, kV, kB>(op.down_router, op.down_port, w, f, c + link + pipeline);
+        ++link_flits_[static_cast<std::size_t>(r * P + o)];
+        push_flit<kP, kV, kB>(r + neighbour_[o], o ^ 1, w, f);
     } else {
         --buffered_;
         ++flits_ejected_;
@@ -519,7 +583,7 @@ template <int kP, int kV, int kB>
             AIMC_ASSERT(got == packet_flits_[f.packet] && (f.info & kHead || got > 1),
                         "packet " + std::to_string(f.packet) + " ejected with " + std::to_string(got) + " of " +
                                 std::to_string(packet_flits_[f.packet]) + " flits");
-            ejected.push_back({f.packet, c + link});
+            ejected.push_back({f.packet, c + static_cast<std::uint64_t>(params_.link_latency)});
         }
     }
 }
@@ -554,39 +618,47 @@ template <int kP, int kV, int kB>
 bool MeshNetwork::step_cycle(std::uint64_t c, std::vector<Ejection>& ejected) {
     return_credits(c);
     bool moved = inject_from_sources<kP, kV, kB>(c);
-    if (buffered_)
-        for (std::size_t g = 0; g < group_flits_.size(); ++g)
-            if (group_flits_[g]) moved |= allocate_group<kP, kV, kB>(static_cast<int>(g), c, ejected);
+    if (!buffered_) return moved;
+    std::fill(sent_.begin(), sent_.end(), Mask{0});
+    std::fill(freed_.begin(), freed_.end(), Mask{0});
+    const std::size_t groups = group_flits_.size();
+    for (std::size_t g = 0; g < groups; ++g)
+        if (group_flits_[g]) moved |= allocate_group<kP, kV, kB>(static_cast<int>(g), c, ejected);
+    deliver(c);
+    // Buffer occupancy, sampled at the end of the cycle.
+    const auto n = static_cast<std::size_t>(routers());
+    for (std::size_t g = 0; g < groups; ++g)
+        if (group_flits_[g])
+            for (std::size_t r = g * kGroup; r < std::min(n, (g + 1) * kGroup); ++r) occupancy_[r] += router_flits_[r];
     return moved;
 }
 
-std::optional<std::uint64_t> MeshNetwork::next_busy_cycle(std::uint64_t c) const {
-    // While any router holds flits (some perhaps still on a link), every cycle is simulated.
-    if (buffered_) return c + 1;
-    std::optional<std::uint64_t> next;
-    for (int id : active_sources_) {
-        const Source& s = sources_[static_cast<std::size_t>(id)];
-        if (s.front == s.queue.size()) continue;
-        const std::uint64_t at = std::max(c + 1, s.queue[s.front].ready);
-        if (!next || at < *next) next = at;
-    }
-    return next;
+// The flits sent and the buffer slots freed in cycle c reach the neighbours: the flits become
+// ready a link and the router pipeline later, the credits arrive a link later.
+void MeshNetwork::deliver(std::uint64_t c) {
+    const int groups = static_cast<int>(group_flits_.size()), V = V_;
+    const auto link = static_cast<std::uint64_t>(params_.link_latency), mask = static_cast<std::uint64_t>(wheel_ - 1);
+    const std::size_t due = due_at_ + ((c + link + static_cast<std::uint64_t>(params_.router_latency)) & mask) *
+                                              static_cast<std::size_t>(P_ * V),
+                      back = back_at_ + ((c + link) & mask) * static_cast<std::size_t>(P_ * V);
+    for (int d = 0; d < kMeshPorts; ++d)
+        for (int w = 0; w < V; ++w) {
+            const auto at = static_cast<std::size_t>(opposite(d) * V + w);
+            const std::size_t plane = static_cast<std::size_t>((d * V + w) * groups);
+            shift_into(sent_.data() + plane, groups, neighbour_[d], planes_.data(), plane_stride_, due + at);
+            shift_into(freed_.data() + plane, groups, neighbour_[d], planes_.data(), plane_stride_, back + at);
+        }
 }
 
-std::uint64_t MeshNetwork::occupancy_flit_cycles(int r) const {
-    std::uint64_t sum = routers_[static_cast<std::size_t>(r)].occupancy;
-    if (!built_) return sum;
-    // Flits still buffered count up to the last simulated cycle.
-    for (int p = 0; p < P_; ++p)
-        for (int v = 0; v < V_; ++v) {
-            const std::size_t vi = vc_index(r, p, v);
-            const InputVc& q = input_vcs_[vi];
-            for (int k = 0; k < q.count; ++k)
-                sum += last_cycle_ + 1 -
-                       arrival(p, flits_[vi * static_cast<std::size_t>(B_) + static_cast<std::size_t>((q.head + k) % B_)]);
-        }
-    return sum;
+std::optional<std::uint64_t> MeshNetwork::next_busy_cycle(std::uint64_t c) const {
+    // While any router holds flits (some perhaps still on a link), every cycle is simulated; a
+    // blocked source implies buffered flits.
+    if (buffered_ || !active_sources_.empty()) return c + 1;
+    if (waiting_.empty()) return std::nullopt;
+    return std::max(c + 1, waiting_.top().first);
 }
+
+std::uint64_t MeshNetwork::occupancy_flit_cycles(int r) const { return built_ ? occupancy_[static_cast<std::size_t>(r)] : 0; }
 
 void MeshNetwork::fail_link(int r, Direction d) {
     if (!built_) build();
@@ -614,33 +686,45 @@ bool MeshNetwork::has_link(int r, Direction d) const { return built_ && outputs_
 
 std::uint64_t MeshNetwork::link_flits(int r, Direction d) const { return built_ ? link_flits_[port_index(r, d)] : 0; }
 
-std::string MeshNetwork::stuck_report(std::uint64_t c) const {
+
+int MeshNetwork::held_vc(int r, int i) const {
+    const Mask* const pl = planes(r / kGroup);
+    for (int w = 0; w < V_; ++w)
+        if (pl[layout_.held_is + i * V_ + w] >> (r % kGroup) & 1u) return w;
+    return -1;
+}
+
+int MeshNetwork::matured_count(int r, int i) const {
+    const Mask* const pl = planes(r / kGroup) + matured_at(layout_, P_, V_, credit_bits_) + i * credit_bits_;
+    int count = 0;
+    for (int k = 0; k < credit_bits_; ++k) count |= static_cast<int>(pl[k] >> (r % kGroup) & 1u) << k;
+    return count;
+}
+
+std::string MeshNetwork::stuck_report(std::uint64_t) const {
     std::string s;
     int listed = 0;
     for (int r = 0; built_ && r < routers() && listed < 16; ++r) {
         const Router& router = routers_[static_cast<std::size_t>(r)];
-        std::uint64_t buffered = 0;
-        for (int p = 0; p < P_; ++p)
-            for (int v = 0; v < V_; ++v) buffered += input_vcs_[vc_index(r, p, v)].count;
-        if (!buffered) continue;
+        if (!router_flits_[static_cast<std::size_t>(r)]) continue;
         ++listed;
         s += "  router " + std::to_string(r) + " at (" + std::to_string(router.x) + ", " + std::to_string(router.y) +
-             "): " + std::to_string(buffered) + " flits buffered";
+             "): " + std::to_string(router_flits_[static_cast<std::size_t>(r)]) + " flits buffered";
         for (int p = 0; p < router.ports; ++p)
             for (int v = 0; v < V_; ++v) {
                 const std::size_t vi = vc_index(r, p, v);
                 const InputVc& q = input_vcs_[vi];
                 if (!q.count) continue;
                 const Flit& f = flits_[vi * static_cast<std::size_t>(B_) + q.head];
-                const int held = q.held & 0xff, i = p * V_ + v;
+                const int i = p * V_ + v, held = held_vc(r, i);
                 int out = 0;  // the packet's output port, from its plane
                 while (out + 1 < P_ && !(planes(r / kGroup)[layout_.out_is + i * P_ + out] >> (r % kGroup) & 1u)) ++out;
                 const std::string in_name = p < kMeshPorts ? kPortNames[p] : "local " + std::to_string(p - kMeshPorts);
                 const std::string out_name = out < kMeshPorts ? kPortNames[out] : "ejection";
                 std::string why;
-                if (f.ready > c)
+                if (matured_count(r, i) == 0)
                     why = "in the router pipeline";
-                else if (!(q.held & kHolds))
+                else if (held < 0)
                     why = "waits for a free virtual channel with a credit";
                 else if (credit_count(r, out, held) <= 0)
                     why = "waits for a credit on vc " + std::to_string(held);

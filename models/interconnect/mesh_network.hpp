@@ -19,10 +19,14 @@
 // How it is computed: the allocation of step 2 is a function of a few bits per router (which
 // head flits are ready, which output VCs are free or have credits, where each VC wants to go,
 // the round-robin pointers), so it is evaluated for 64 routers at once on bit-planes: one 64-bit
-// word per signal, bit b standing for router 64 g + b of group g. Credit counts are bit-sliced on
-// the planes as well (bit k of every router's count in one word), so the credits that return or
-// are spent in a cycle are a few word additions and subtractions. Only the flits that move cost
-// work of their own (a buffer read and write, the updates of their routers' planes).
+// word per signal, bit b standing for router 64 g + b of group g. Counts (credits, and the flits
+// of each input VC that are ready) are bit-sliced on the planes (bit k of every router's count in
+// one word), so that a cycle's changes are a few word additions and subtractions. What a moving
+// flit does to state other than its own buffers follows from the grants as planes too: the
+// output VCs chosen, the VCs held, the credits spent. What reaches the neighbours (flits that
+// become ready, credits that come back) is the plane of the senders shifted by the distance to
+// the neighbour (1 router east or west, a row north or south). Only the flits that move cost
+// work of their own: a buffer read and write, and the route of a packet's next head flit.
 // Nothing in a cycle depends on the order in which routers are handled: a router's allocation
 // reads only its own state as of the start of the cycle, flits written downstream are not ready
 // before the next cycle, and credits arrive a link latency later. A group of routers that holds
@@ -30,7 +34,9 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <optional>
+#include <queue>
 #include <string>
 #include <utility>
 #include <vector>
@@ -101,64 +107,59 @@ private:
     static constexpr int kMaxPorts = 16;  // 4 mesh ports + endpoints attached to one router
     // 16-bit fields here and below: stores through unsigned char would alias everything, and
     // the compiler would reload every table pointer after each.
-    struct Flit {  // 16 bytes: copied once per hop
+    struct Flit {  // 8 bytes: copied once per hop
         std::uint32_t packet;
         std::uint16_t dst_router;
         // The ejection port at the destination router (kPortMask), kHead | kTail, and from
         // kRouteShift on the output port of its route at the router holding it (set when it
         // arrives there; used once it is a head flit at the head).
         std::uint16_t info;
-        std::uint64_t ready;    // earliest departure cycle from the router holding it
     };
     static constexpr std::uint16_t kPortMask = 15, kHead = 16, kTail = 32, kRouteShift = 8;
-    // One input virtual channel: its buffer (a ring in flits_) and the packet at its head.
-    struct InputVc {  // 8 bytes
+    // One input virtual channel's buffer: a ring in flits_. (Which output port and VC its packet
+    // holds, and how many of its flits are ready, are in the planes.)
+    struct InputVc {  // 4 bytes
         std::uint16_t head = 0, count = 0;
-        // The output VC it holds, plus kHolds once the packet's head flit has left. (Its output
-        // port is in the planes: PlaneLayout::out_is.)
-        std::uint16_t held = 0;
-        std::uint16_t pad = 0;
     };
-    static constexpr std::uint16_t kHolds = 256;
-    // One output port: the round-robin start for its free VCs (may equal 16: 0), and its link.
-    struct OutputPort {  // 8 bytes
-        std::uint16_t rr_vc = 0;
-        std::uint16_t down_port = 0;     // port number of the link's far end at down_router
+    struct OutputPort {
         std::int32_t down_router = -1;   // -1: no link (an edge, or an ejection port)
     };
     struct Router {
         std::int32_t ports = kMeshPorts;  // 4 mesh + one per attached endpoint
         std::int32_t x = 0, y = 0;
-        std::uint64_t occupancy = 0;     // flit-cycles of the flits that have left
         std::uint64_t stall_cycles = 0;
     };
     // Where each signal's planes start in a group's block of planes_ (P ports, V VCs; VC i = p V + v
     // of input port p). Each is a Mask with bit b for router b of the group. A function of P and V
-    // alone, so that it folds into constants where they are known at compile time; the credit
-    // counts (their bits depend on the buffer depth) and the wheels follow at due_at_, back_at_.
+    // alone, so that it folds into constants where they are known at compile time; the bit-sliced
+    // counts (their bits depend on the buffer depth) and the wheels follow at matured_at(),
+    // due_at_, back_at_.
     struct PlaneLayout {
-        int ready;      // [i]: the head flit of VC i is ready to leave
         int out_is;     // [i P + o]: VC i's packet goes to output port o
         int held_is;    // [i V + w]: VC i's packet holds output VC w (its head flit has left)
         int unlimited;  // [o]: output port o never runs out of credits (an ejection port)
         int failed;     // [o]: output port o's link returns no credits (fail_link())
         int rr_in;      // [p V + u]: input port p's round-robin start among its VCs is <= u
         int rr_out;     // [o P + p]: output port o's round-robin start among inputs is <= p
+        int rr_vc;      // [o V + w]: output port o's round-robin start among its free VCs is <= w
         int credits;    // [(o V + w) CB + k]: bit k of output VC w's credits (CB: credit_bits_)
     };
     static constexpr PlaneLayout plane_layout(int P, int V) {
         PlaneLayout l{};
         const int NV = P * V;
-        l.ready = 0;
-        l.out_is = NV;
+        l.out_is = 0;
         l.held_is = l.out_is + NV * P;
         l.unlimited = l.held_is + NV * V;
         l.failed = l.unlimited + P;
         l.rr_in = l.failed + P;
         l.rr_out = l.rr_in + NV;
-        l.credits = l.rr_out + P * P;
+        l.rr_vc = l.rr_out + P * P;
+        l.credits = l.rr_vc + NV;
         return l;
     }
+    // [i CB + k]: bit k of the number of input VC i's flits that are ready to leave (they arrive
+    // in order and wait the same time, so the first ones), after the credit counts.
+    static constexpr int matured_at(const PlaneLayout& l, int P, int V, int CB) { return l.credits + P * V * CB; }
     struct SourceMessage {
         std::uint32_t packet;
         std::uint32_t flits;
@@ -173,18 +174,14 @@ private:
         std::uint32_t sent = 0;  // flits of the front message already written
         int vc = -1;             // virtual channel the front message uses
         int next_vc = 0;         // round-robin start for the next message
-        bool active = false;
+        // Idle: no message; waiting: for its front message's ready cycle (in waiting_); active:
+        // in active_sources_; blocked: until a flit leaves its router's input port (blocked_).
+        enum State : std::uint8_t { Idle, Waiting, Active, Blocked } state = Idle;
     };
     struct Coord {
         std::int32_t x, y;
     };
 
-    // The cycle a flit at input port `port` was written into the buffer: its ready cycle less the
-    // router pipeline, and less the link for a mesh port.
-    std::uint64_t arrival(int port, const Flit& f) const {
-        return f.ready - static_cast<std::uint64_t>(params_.router_latency) -
-               (port < kMeshPorts ? static_cast<std::uint64_t>(params_.link_latency) : 0);
-    }
     std::size_t port_index(int r, int port) const { return static_cast<std::size_t>(r * P_ + port); }
     std::size_t vc_index(int r, int port, int vc) const { return port_index(r, port) * static_cast<std::size_t>(V_) + static_cast<std::size_t>(vc); }
     Mask* planes(int group) { return planes_.data() + static_cast<std::size_t>(group) * plane_stride_; }
@@ -199,7 +196,12 @@ private:
     // The credits of output VC w of port o of router r (-1: none will come, the link failed).
     int credit_count(int r, int o, int w) const;
     template <int kP, int kV, int kB>
-    void push_flit(int r, int port, int vc, const Flit& f, std::uint64_t ready);
+    void push_flit(int r, int port, int vc, const Flit& f);
+    // Router r's output VC that input VC i's packet holds, -1: none (its head flit has not left).
+    int held_vc(int r, int i) const;
+    // Input VC i of router r's flits that are ready to leave.
+    int matured_count(int r, int i) const;
+    void deliver(std::uint64_t c);
     void build();
     void return_credits(std::uint64_t c);
     // kP, kV, kB: the ports per router, virtual channels and buffer depth when known at compile
@@ -212,8 +214,8 @@ private:
     template <int kP, int kV, int kB>
     bool allocate_group(int g, std::uint64_t c, std::vector<Ejection>& ejected);
     template <int kP, int kV, int kB>
-    void move_flit(Mask* pl, const Mask* credit_ok, const Mask* taken, Mask* spent, int g, int b, int o, int p, int v,
-                   std::uint64_t c, std::vector<Ejection>& ejected);
+    void move_flit(Mask* pl, Mask* tail_in, int g, int b, int o, int p, int v, int w, std::uint64_t c,
+                   std::vector<Ejection>& ejected);
 
     MeshParams params_;
     int V_, B_;
@@ -229,23 +231,30 @@ private:
     std::vector<std::uint32_t> group_flits_;   // flits buffered in each group's routers
     std::uint64_t buffered_ = 0;               // flits buffered in all routers
     std::vector<OutputPort> outputs_;          // by r P + o
-    // By r P + p: where input port p's freed slots send their credits, the upstream router's
-    // plane of credits coming back on VC 0 in wheel slot 0, and its bit (0: no upstream).
-    std::vector<std::size_t> credit_word_;
-    std::vector<Mask> credit_bit_;
+    int neighbour_[kMeshPorts] = {};           // r + neighbour_[d]: the router next to r towards d
+    std::vector<std::uint32_t> router_flits_;  // by router: flits buffered
+    std::vector<std::uint64_t> occupancy_;     // by router: flits buffered, summed over cycle ends
+    // This cycle's flits sent on mesh output port o, VC w, [(o V + w) G + g], and slots freed in mesh
+    // input port p, VC v, [(p V + v) G + g] (G groups): what the neighbours get a link later.
+    std::vector<Mask> sent_, freed_;
     std::vector<std::uint64_t> link_flits_;    // by r P + o: flits sent on its link
     std::vector<InputVc> input_vcs_;           // by (r P + p) V + v
     std::vector<Flit> flits_;                  // by ((r P + p) V + v) B + slot
-    int credit_bits_ = 1;  // bits of a credit count (0 to buffer_depth)
+    int credit_bits_ = 1;  // bits of a credit count (0 to buffer_depth), and of a ready-flit count
     int wheel_ = 0;        // cycles ahead that the wheels reach (a power of two > link + router)
-    // The wheels, after the credit counts in each group's planes: due_at_ + (t mod W) NV + i, the
-    // head flit of VC i becomes ready in cycle t; back_at_ + (t mod W) P V + o V + w, a credit for
+    // The wheels, after the counts in each group's planes: due_at_ + (t mod W) NV + i, a flit of
+    // VC i becomes ready in cycle t; back_at_ + (t mod W) P V + o V + w, a credit for
     // output VC w of port o arrives in cycle t.
     std::size_t due_at_ = 0, back_at_ = 0;
     std::uint64_t credits_through_ = 0;  // credits due by this cycle are counted in
     bool built_ = false;
     std::vector<Source> sources_;            // by endpoint id (-1 router: not attached)
-    std::vector<int> active_sources_;
+    std::vector<int> active_sources_;        // sources with a message ready to send
+    // Sources whose front message is not ready yet: (ready cycle, id), the earliest on top.
+    std::priority_queue<std::pair<std::uint64_t, int>, std::vector<std::pair<std::uint64_t, int>>,
+                        std::greater<std::pair<std::uint64_t, int>>> waiting_;
+    std::vector<Mask> blocked_;              // [g P + p]: the source at input port p of the router is blocked
+    std::vector<int> source_at_;             // by r P + p: the endpoint whose interface feeds input port p
     std::vector<std::uint32_t> packet_flits_, packet_ejected_;  // by packet handle
     std::uint64_t flits_enqueued_ = 0, flits_ejected_ = 0;
     std::uint64_t last_cycle_ = 0;  // the last cycle simulated
