@@ -104,8 +104,9 @@ inline void count_down(std::uint64_t* count, int bits, std::uint64_t which) {
 
 // ORs a plane of all routers (word g of `from`: routers 64 g to 64 g + 63), with router r's bit
 // moved to router r + by, into word `at` of each group's block of planes (`stride` words apart).
+// Adds each group's new bits to counts[g] where counts is given.
 inline void shift_into(const std::uint64_t* from, int groups, int by, std::uint64_t* planes, std::size_t stride,
-                       std::size_t at) {
+                       std::size_t at, std::uint32_t* counts) {
     const int words = (by < 0 ? -by : by) / 64, bits = (by < 0 ? -by : by) % 64;
     for (int g = 0; g < groups; ++g) {
         const int src = by >= 0 ? g - words : g + words, spill = by >= 0 ? src - 1 : src + 1;
@@ -113,6 +114,7 @@ inline void shift_into(const std::uint64_t* from, int groups, int by, std::uint6
         if (src >= 0 && src < groups) word = by >= 0 ? from[src] << bits : from[src] >> bits;
         if (bits && spill >= 0 && spill < groups) word |= by >= 0 ? from[spill] >> (64 - bits) : from[spill] << (64 - bits);
         planes[static_cast<std::size_t>(g) * stride + at] |= word;
+        if (counts) counts[g] += static_cast<std::uint32_t>(__builtin_popcountll(word));
     }
 }
 
@@ -179,14 +181,17 @@ void MeshNetwork::build() {
     coords_.resize(static_cast<std::size_t>(n));
     for (int r = 0; r < n; ++r)
         coords_[static_cast<std::size_t>(r)] = {routers_[static_cast<std::size_t>(r)].x, routers_[static_cast<std::size_t>(r)].y};
+    const auto endpoints = static_cast<int>(sources_.size());
+    AIMC_ASSERT(endpoints <= 65535, "too many endpoints");
     if (n <= kRouteTable) {
-        route_stride_ = n;
-        routes_.resize(static_cast<std::size_t>(n) * static_cast<std::size_t>(n));
+        route_stride_ = endpoints;
+        routes_.resize(static_cast<std::size_t>(n) * static_cast<std::size_t>(endpoints));
         for (int r = 0; r < n; ++r)
-            for (int d = 0; d < n; ++d) {
-                const Coord a = coords_[static_cast<std::size_t>(r)], b = coords_[static_cast<std::size_t>(d)];
-                routes_[static_cast<std::size_t>(r * n + d)] = static_cast<std::uint8_t>(
-                        b.x > a.x ? East : b.x < a.x ? West : b.y < a.y ? North : b.y > a.y ? South : 0xff);
+            for (int e = 0; e < endpoints; ++e) {
+                const Source& d = sources_[static_cast<std::size_t>(e)];
+                const Coord a = coords_[static_cast<std::size_t>(r)], b = coords_[static_cast<std::size_t>(d.router)];
+                routes_[static_cast<std::size_t>(r * endpoints + e)] = static_cast<std::uint8_t>(
+                        b.x > a.x ? East : b.x < a.x ? West : b.y < a.y ? North : b.y > a.y ? South : d.port);
             }
     }
     neighbour_[East] = 1;
@@ -233,7 +238,6 @@ void MeshNetwork::enqueue(std::uint32_t packet, int src, int dst, std::uint32_t 
     }
     packet_flits_[packet] = flits;
     packet_ejected_[packet] = 0;
-    const Source& d = sources_[static_cast<std::size_t>(dst)];
     Source& s = sources_[static_cast<std::size_t>(src)];
     // Messages sent are dropped when the queue empties, or, for a source that stays backlogged,
     // once they are half of it (amortised constant cost), so that its memory stays bounded.
@@ -241,7 +245,7 @@ void MeshNetwork::enqueue(std::uint32_t packet, int src, int dst, std::uint32_t 
         s.queue.erase(s.queue.begin(), s.queue.begin() + static_cast<std::ptrdiff_t>(s.front));
         s.front = 0;
     }
-    s.queue.push_back({packet, flits, static_cast<std::uint16_t>(d.router), static_cast<std::uint16_t>(d.port), ready});
+    s.queue.push_back({packet, flits, static_cast<std::uint16_t>(dst), ready});
     if (s.state == Source::Idle) {
         s.state = Source::Waiting;
         waiting_.emplace(ready, src);
@@ -249,17 +253,13 @@ void MeshNetwork::enqueue(std::uint32_t packet, int src, int dst, std::uint32_t 
     flits_enqueued_ += flits;
 }
 
-// XY routing: from a table of the ways between routers on meshes of up to kRouteTable routers
-// (one load), else from the coordinates, with selects.
+// XY routing: from a table of the output ports towards each endpoint on meshes of up to
+// kRouteTable routers (one load), else from the coordinates, with selects.
 inline int MeshNetwork::route(int r, const Flit& f) const {
-    const int dst_port = f.info & kPortMask;
-    if (!routes_.empty()) {
-        const unsigned way = routes_[static_cast<std::size_t>(r * route_stride_ + f.dst_router)];
-        const unsigned here = 0u - (way >> 7);  // all ones: the destination router, way 0xff
-        return static_cast<int>((way & ~here) | (static_cast<unsigned>(dst_port) & here));
-    }
-    const Coord at = coords_[static_cast<std::size_t>(r)], dst = coords_[f.dst_router];
-    const int y_way = pick(dst.y < at.y, static_cast<int>(North), pick(dst.y > at.y, static_cast<int>(South), dst_port));
+    if (!routes_.empty()) return routes_[static_cast<std::size_t>(r * route_stride_ + f.dst)];
+    const Source& d = sources_[f.dst];
+    const Coord at = coords_[static_cast<std::size_t>(r)], dst = coords_[static_cast<std::size_t>(d.router)];
+    const int y_way = pick(dst.y < at.y, static_cast<int>(North), pick(dst.y > at.y, static_cast<int>(South), d.port));
     return pick(dst.x != at.x, pick(dst.x < at.x, static_cast<int>(West), static_cast<int>(East)), y_way);
 }
 
@@ -279,13 +279,12 @@ template <int kP, int kV, int kB>
     const int to = route(r, f);
     const bool new_head = (q.count == 0) & ((f.info & kHead) != 0);
     flits_[vi * static_cast<std::size_t>(B) + static_cast<std::size_t>(wrap_slot<kB>(q.head + q.count, B))] =
-            Flit{f.packet, f.dst_router, static_cast<std::uint16_t>((f.info & (kPortMask | kHead | kTail)) | to << kRouteShift)};
+            Flit{f.packet, f.dst, static_cast<std::uint16_t>((f.info & (kHead | kTail)) | to << kRouteShift)};
     ++q.count;
     const auto g = static_cast<unsigned>(r) / kGroup;
     planes_[g * plane_stride_ + static_cast<std::size_t>(L.out_is + (port * V + vc) * P + to)] |=
             (Mask{1} << (static_cast<unsigned>(r) % kGroup)) & (Mask{0} - new_head);
     ++router_flits_[static_cast<std::size_t>(r)];
-    ++group_flits_[g];
 }
 
 // Counts in the credits that arrive by cycle c, for every router at once: bit-sliced additions
@@ -345,9 +344,10 @@ bool MeshNetwork::inject_from_sources(std::uint64_t c) {
         s.next_vc = pick(fresh, wrap(vc + 1, V), s.next_vc);
         const std::uint32_t sent = s.sent + 1;
         const bool done = sent == m.flits;
-        const auto info = static_cast<std::uint16_t>(m.dst_port | pick<int>(s.sent == 0, kHead, 0) | pick<int>(done, kTail, 0));
-        push_flit<kP, kV, kB>(s.router, s.port, vc, Flit{m.packet, m.dst_router, info});
+        const auto info = static_cast<std::uint16_t>(pick<int>(s.sent == 0, kHead, 0) | pick<int>(done, kTail, 0));
+        push_flit<kP, kV, kB>(s.router, s.port, vc, Flit{m.packet, m.dst, info});
         planes(s.router / kGroup)[due + static_cast<std::size_t>(s.port * V + vc)] |= Mask{1} << (s.router % kGroup);
+        ++group_flits_[static_cast<std::size_t>(s.router / kGroup)];
         ++buffered_;
         moved = true;
         s.front += done;
@@ -473,6 +473,7 @@ bool MeshNetwork::allocate_group(int g, std::uint64_t c, std::vector<Ejection>& 
         }
     Mask via[kMaxPorts * 16];  // [o V + w]: the flit granted output port o leaves on its VC w
     Mask any_sent = 0;
+    int moves = 0;
     for (int o = 0; o < P; ++o) {
         const Mask requested = round_robin<kP>(P, request + o * P, rr_out + o * P, 1, grant + o * P);
         advance_past(P, grant + o * P, requested, rr_out + o * P, 1);
@@ -483,6 +484,7 @@ bool MeshNetwork::allocate_group(int g, std::uint64_t c, std::vector<Ejection>& 
         }
         for (int w = 0; w < V; ++w) any_held |= held[w];
         any_sent |= requested;
+        moves += __builtin_popcountll(requested);
         // A head flit takes the first free output VC with a credit from the port's start on.
         const Mask heads = requested & ~any_held;
         Mask first_free[16];
@@ -495,9 +497,10 @@ bool MeshNetwork::allocate_group(int g, std::uint64_t c, std::vector<Ejection>& 
         for (Mask stalled = eligible[p] & ~granted_in[p]; stalled; stalled &= stalled - 1)
             ++routers_[static_cast<std::size_t>(g * kGroup + __builtin_ctzll(stalled))].stall_cycles;
     }
-    Mask tail_in[kMaxPorts] = {};  // [p]: the flit that input port p sent is its packet's tail
-    for (int o = 0; o < P; ++o)
-        for (int p = 0; p < P; ++p)
+    Mask tail_in[kMaxPorts];  // [p]: the flit that input port p sent is its packet's tail
+    for (int p = 0; p < P; ++p) {
+        Mask tails = 0;
+        for (int o = 0; o < P; ++o)
             for (Mask granted = grant[o * P + p]; granted; granted &= granted - 1) {
                 const int b = __builtin_ctzll(granted);
                 int v = 0, w = 0;  // the VC of port p chosen at router b, and its output VC
@@ -510,8 +513,10 @@ bool MeshNetwork::allocate_group(int g, std::uint64_t c, std::vector<Ejection>& 
                     while (!(chosen[p * V + v] >> b & 1u)) ++v;
                     while (!(via[o * V + w] >> b & 1u)) ++w;
                 }
-                move_flit<kP, kV, kB>(pl, tail_in, g, b, o, p, v, w, c, ejected);
+                tails |= move_flit<kP, kV, kB>(pl, g, b, o, p, v, w, c, ejected);
             }
+        tail_in[p] = tails;
+    }
     // What the moves did to the routers' state, for every router at once.
     for (int p = 0; p < P; ++p) {
         Mask to_vc[16] = {}, sent_from = 0;  // [w]: input port p's flit left on output VC w; any
@@ -542,16 +547,17 @@ bool MeshNetwork::allocate_group(int g, std::uint64_t c, std::vector<Ejection>& 
             count_down(pl + L.credits + (o * V + w) * CB, CB, via[o * V + w]);
             sent_[static_cast<std::size_t>((o * V + w) * static_cast<int>(group_flits_.size()) + g)] = via[o * V + w];
         }
+    group_flits_[static_cast<std::size_t>(g)] -= static_cast<std::uint32_t>(moves);
     return any_sent != 0;
 }
 
 // The granted head flit of input VC v of port p of router b of group g (planes pl) leaves through
-// output port o on its VC w: out of its buffer, onto the link (or out of the network). Whether the
-// flit is a tail, and whether a flit follows it, is as good as random to a branch predictor, so
-// the planes change by masks.
+// output port o on its VC w: out of its buffer, onto the link (or out of the network). Returns the
+// router's bit if the flit was its packet's tail. Whether the flit is a tail, and whether a flit
+// follows it, is as good as random to a branch predictor, so the planes change by masks.
 template <int kP, int kV, int kB>
-[[gnu::always_inline]] inline void MeshNetwork::move_flit(Mask* pl, Mask* tail_in, int g, int b, int o, int p, int v,
-                                                          int w, std::uint64_t c, std::vector<Ejection>& ejected) {
+[[gnu::always_inline]] inline MeshNetwork::Mask MeshNetwork::move_flit(Mask* pl, int g, int b, int o, int p, int v, int w,
+                                                                       std::uint64_t c, std::vector<Ejection>& ejected) {
     const int P = kP > 0 ? kP : P_, V = kV > 0 ? kV : V_, B = kB > 0 ? kB : B_, i = p * V + v, r = g * kGroup + b;
     const PlaneLayout L = plane_layout(P, V);
     const Mask bit = Mask{1} << b;
@@ -564,9 +570,7 @@ template <int kP, int kV, int kB>
     const int count = q.count - 1;
     q.count = static_cast<std::uint16_t>(count);
     --router_flits_[static_cast<std::size_t>(r)];
-    --group_flits_[static_cast<std::size_t>(g)];
     const bool left = count != 0, tail = (f.info & kTail) != 0;
-    tail_in[p] |= bit & (Mask{0} - tail);
     // After a tail, the next flit, if any, is a new packet's head flit: its route is the VC's.
     const int out = pick<int>(tail & left, buffer[head].info >> kRouteShift, o);
     pl[L.out_is + i * P + o] &= ~(bit & (Mask{0} - tail));
@@ -586,6 +590,7 @@ template <int kP, int kV, int kB>
             ejected.push_back({f.packet, c + static_cast<std::uint64_t>(params_.link_latency)});
         }
     }
+    return bit & (Mask{0} - tail);
 }
 
 bool MeshNetwork::step(std::uint64_t c, std::vector<Ejection>& ejected) {
@@ -645,8 +650,9 @@ void MeshNetwork::deliver(std::uint64_t c) {
         for (int w = 0; w < V; ++w) {
             const auto at = static_cast<std::size_t>(opposite(d) * V + w);
             const std::size_t plane = static_cast<std::size_t>((d * V + w) * groups);
-            shift_into(sent_.data() + plane, groups, neighbour_[d], planes_.data(), plane_stride_, due + at);
-            shift_into(freed_.data() + plane, groups, neighbour_[d], planes_.data(), plane_stride_, back + at);
+            shift_into(sent_.data() + plane, groups, neighbour_[d], planes_.data(), plane_stride_, due + at,
+                       group_flits_.data());
+            shift_into(freed_.data() + plane, groups, neighbour_[d], planes_.data(), plane_stride_, back + at, nullptr);
         }
 }
 

@@ -109,13 +109,12 @@ private:
     // the compiler would reload every table pointer after each.
     struct Flit {  // 8 bytes: copied once per hop
         std::uint32_t packet;
-        std::uint16_t dst_router;
-        // The ejection port at the destination router (kPortMask), kHead | kTail, and from
-        // kRouteShift on the output port of its route at the router holding it (set when it
-        // arrives there; used once it is a head flit at the head).
+        std::uint16_t dst;  // the destination endpoint
+        // kHead | kTail, and from kRouteShift on the output port of its route at the router
+        // holding it (set when it arrives there; used once it is a head flit at the head).
         std::uint16_t info;
     };
-    static constexpr std::uint16_t kPortMask = 15, kHead = 16, kTail = 32, kRouteShift = 8;
+    static constexpr std::uint16_t kHead = 1, kTail = 2, kRouteShift = 8;
     // One input virtual channel's buffer: a ring in flits_. (Which output port and VC its packet
     // holds, and how many of its flits are ready, are in the planes.)
     struct InputVc {  // 4 bytes
@@ -163,8 +162,7 @@ private:
     struct SourceMessage {
         std::uint32_t packet;
         std::uint32_t flits;
-        std::uint16_t dst_router;
-        std::uint16_t dst_port;
+        std::uint16_t dst;  // endpoint
         std::uint64_t ready;
     };
     struct Source {  // one network interface's injection side
@@ -214,8 +212,7 @@ private:
     template <int kP, int kV, int kB>
     bool allocate_group(int g, std::uint64_t c, std::vector<Ejection>& ejected);
     template <int kP, int kV, int kB>
-    void move_flit(Mask* pl, Mask* tail_in, int g, int b, int o, int p, int v, int w, std::uint64_t c,
-                   std::vector<Ejection>& ejected);
+    Mask move_flit(Mask* pl, int g, int b, int o, int p, int v, int w, std::uint64_t c, std::vector<Ejection>& ejected);
 
     MeshParams params_;
     int V_, B_;
@@ -223,12 +220,14 @@ private:
     std::vector<Router> routers_;
     std::vector<Coord> coords_;  // by router: (x, y), for routing
     static constexpr int kRouteTable = 1024;
-    std::vector<std::uint8_t> routes_;  // by router * routers + destination router: the way, 0xff: here
+    // By router * endpoints + destination endpoint: the output port (the way, or the endpoint's
+    // port at its router).
+    std::vector<std::uint8_t> routes_;
     int route_stride_ = 0;
     PlaneLayout layout_{};                     // plane_layout(P_, V_)
     std::size_t plane_stride_ = 0;             // planes per group
     std::vector<Mask> planes_;                 // by group, plane_stride_ each
-    std::vector<std::uint32_t> group_flits_;   // flits buffered in each group's routers
+    std::vector<std::uint32_t> group_flits_;   // flits buffered in each group's routers (counted in per cycle)
     std::uint64_t buffered_ = 0;               // flits buffered in all routers
     std::vector<OutputPort> outputs_;          // by r P + o
     int neighbour_[kMeshPorts] = {};           // r + neighbour_[d]: the router next to r towards d
