@@ -2,6 +2,9 @@
 
 #include <algorithm>
 #include <type_traits>
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
 
 #include "sim/errors.hpp"
 
@@ -84,6 +87,27 @@ inline void advance_past(int n, const std::uint64_t* grant, std::uint64_t grante
         from[k * stride] = (from[k * stride] & ~granted) | (before & granted);
         before |= grant[k * stride];
     }
+}
+
+// The planes out[o] (o < ports) of the 64 bytes: bit b set where byte b equals o.
+inline void bytes_to_planes(const std::uint8_t* bytes, int ports, std::uint64_t* out) {
+#if defined(__SSE2__)
+    const __m128i a = _mm_loadu_si128(reinterpret_cast<const __m128i*>(bytes)),
+                  b = _mm_loadu_si128(reinterpret_cast<const __m128i*>(bytes + 16)),
+                  c = _mm_loadu_si128(reinterpret_cast<const __m128i*>(bytes + 32)),
+                  d = _mm_loadu_si128(reinterpret_cast<const __m128i*>(bytes + 48));
+    for (int o = 0; o < ports; ++o) {
+        const __m128i v = _mm_set1_epi8(static_cast<char>(o));
+        const auto mask = [&v](__m128i x) {
+            return static_cast<std::uint64_t>(static_cast<std::uint32_t>(_mm_movemask_epi8(_mm_cmpeq_epi8(x, v))));
+        };
+        out[o] = mask(a) | mask(b) << 16 | mask(c) << 32 | mask(d) << 48;
+    }
+#else
+    for (int o = 0; o < ports; ++o) out[o] = 0;
+    for (int k = 0; k < 64; ++k)
+        if (bytes[k] < ports) out[bytes[k]] |= std::uint64_t{1} << k;
+#endif
 }
 
 // Adds 1 (subtracts 1) to the bit-sliced counts count[0..bits) of the routers in `which`.
@@ -169,6 +193,7 @@ void MeshNetwork::build() {
         std::fill(pl + layout_.rr_vc, pl + layout_.rr_vc + NV, ~Mask{0});
     }
     group_flits_.assign(static_cast<std::size_t>(groups), 0);
+    route_of_.assign(static_cast<std::size_t>(groups * NV * kGroup), kNoRoute);
     router_flits_.assign(static_cast<std::size_t>(n), 0);
     occupancy_.assign(static_cast<std::size_t>(n), 0);
     sent_.assign(static_cast<std::size_t>(kMeshPorts * V * groups), 0);
@@ -272,7 +297,6 @@ inline int MeshNetwork::route(int r, const Flit& f) const {
 template <int kP, int kV, int kB>
 [[gnu::always_inline]] inline void MeshNetwork::push_flit(int r, int port, int vc, const Flit& f) {
     const int P = kP > 0 ? kP : P_, V = kV > 0 ? kV : V_, B = kB > 0 ? kB : B_;
-    const PlaneLayout L = plane_layout(P, V);
     const std::size_t vi = static_cast<std::size_t>((r * P + port) * V + vc);
     InputVc& q = input_vcs_[vi];
     AIMC_ASSERT(q.count < B_, "flit written into a full buffer (credit error)");
@@ -281,9 +305,9 @@ template <int kP, int kV, int kB>
     flits_[vi * static_cast<std::size_t>(B) + static_cast<std::size_t>(wrap_slot<kB>(q.head + q.count, B))] =
             Flit{f.packet, f.dst, static_cast<std::uint16_t>((f.info & (kHead | kTail)) | to << kRouteShift)};
     ++q.count;
-    const auto g = static_cast<unsigned>(r) / kGroup;
-    planes_[g * plane_stride_ + static_cast<std::size_t>(L.out_is + (port * V + vc) * P + to)] |=
-            (Mask{1} << (static_cast<unsigned>(r) % kGroup)) & (Mask{0} - new_head);
+    std::uint8_t& way = route_of_[(static_cast<std::size_t>(r) / kGroup * static_cast<std::size_t>(P * V) +
+                                   static_cast<std::size_t>(port * V + vc)) * kGroup + static_cast<std::size_t>(r) % kGroup];
+    way = static_cast<std::uint8_t>(pick<int>(new_head, to, way));
     ++router_flits_[static_cast<std::size_t>(r)];
 }
 
@@ -397,7 +421,9 @@ bool MeshNetwork::allocate_group(int g, std::uint64_t c, std::vector<Ejection>& 
         // Flits only in router pipelines or on links (common at light load): nothing to allocate.
         if (!any_ready) return false;
     }
-    const Mask* const out_is = pl + L.out_is;
+    Mask* const out_is = pl + L.out_is;
+    for (int i = 0; i < NV; ++i)
+        bytes_to_planes(route_of_.data() + static_cast<std::size_t>(g * NV + i) * kGroup, P, out_is + i * P);
     Mask* const held_is = pl + L.held_is;
     // Which VCs' packets hold an output VC, and which output VCs are so held: once a cycle from
     // held_is and out_is, rather than kept up to date flit by flit.
@@ -513,7 +539,7 @@ bool MeshNetwork::allocate_group(int g, std::uint64_t c, std::vector<Ejection>& 
                     while (!(chosen[p * V + v] >> b & 1u)) ++v;
                     while (!(via[o * V + w] >> b & 1u)) ++w;
                 }
-                tails |= move_flit<kP, kV, kB>(pl, g, b, o, p, v, w, c, ejected);
+                tails |= move_flit<kP, kV, kB>(g, b, o, p, v, w, c, ejected);
             }
         tail_in[p] = tails;
     }
@@ -551,15 +577,15 @@ bool MeshNetwork::allocate_group(int g, std::uint64_t c, std::vector<Ejection>& 
     return any_sent != 0;
 }
 
-// The granted head flit of input VC v of port p of router b of group g (planes pl) leaves through
+// The granted head flit of input VC v of port p of router b of group g leaves through
 // output port o on its VC w: out of its buffer, onto the link (or out of the network). Returns the
 // router's bit if the flit was its packet's tail. Whether the flit is a tail, and whether a flit
 // follows it, is as good as random to a branch predictor, so the planes change by masks.
 template <int kP, int kV, int kB>
-[[gnu::always_inline]] inline MeshNetwork::Mask MeshNetwork::move_flit(Mask* pl, int g, int b, int o, int p, int v, int w,
+[[gnu::always_inline]] inline MeshNetwork::Mask MeshNetwork::move_flit(int g, int b, int o, int p, int v, int w,
                                                                        std::uint64_t c, std::vector<Ejection>& ejected) {
-    const int P = kP > 0 ? kP : P_, V = kV > 0 ? kV : V_, B = kB > 0 ? kB : B_, i = p * V + v, r = g * kGroup + b;
-    const PlaneLayout L = plane_layout(P, V);
+    const int P = kP > 0 ? kP : P_, V = kV > 0 ? kV : V_, B = kB > 0 ? kB : B_, NV = P * V, i = p * V + v;
+    const int r = g * kGroup + b;
     const Mask bit = Mask{1} << b;
     const std::size_t vi = static_cast<std::size_t>((r * P + p) * V + v);
     InputVc& q = input_vcs_[vi];
@@ -572,9 +598,8 @@ template <int kP, int kV, int kB>
     --router_flits_[static_cast<std::size_t>(r)];
     const bool left = count != 0, tail = (f.info & kTail) != 0;
     // After a tail, the next flit, if any, is a new packet's head flit: its route is the VC's.
-    const int out = pick<int>(tail & left, buffer[head].info >> kRouteShift, o);
-    pl[L.out_is + i * P + o] &= ~(bit & (Mask{0} - tail));
-    pl[L.out_is + i * P + out] |= bit & (Mask{0} - (!tail | left));
+    std::uint8_t& way = route_of_[(static_cast<std::size_t>(g * NV + i)) * kGroup + static_cast<std::size_t>(b)];
+    way = static_cast<std::uint8_t>(pick<int>(tail, pick<int>(left, buffer[head].info >> kRouteShift, kNoRoute), way));
     if (o < kMeshPorts) {
         ++link_flits_[static_cast<std::size_t>(r * P + o)];
         push_flit<kP, kV, kB>(r + neighbour_[o], o ^ 1, w, f);
@@ -723,8 +748,7 @@ std::string MeshNetwork::stuck_report(std::uint64_t) const {
                 if (!q.count) continue;
                 const Flit& f = flits_[vi * static_cast<std::size_t>(B_) + q.head];
                 const int i = p * V_ + v, held = held_vc(r, i);
-                int out = 0;  // the packet's output port, from its plane
-                while (out + 1 < P_ && !(planes(r / kGroup)[layout_.out_is + i * P_ + out] >> (r % kGroup) & 1u)) ++out;
+                const int out = route_of_[static_cast<std::size_t>(r / kGroup * P_ * V_ + i) * kGroup + static_cast<std::size_t>(r % kGroup)];
                 const std::string in_name = p < kMeshPorts ? kPortNames[p] : "local " + std::to_string(p - kMeshPorts);
                 const std::string out_name = out < kMeshPorts ? kPortNames[out] : "ejection";
                 std::string why;

@@ -134,7 +134,7 @@ private:
     // counts (their bits depend on the buffer depth) and the wheels follow at matured_at(),
     // due_at_, back_at_.
     struct PlaneLayout {
-        int out_is;     // [i P + o]: VC i's packet goes to output port o
+        int out_is;     // [i P + o]: VC i's packet goes to output port o (from route_of_, each cycle)
         int held_is;    // [i V + w]: VC i's packet holds output VC w (its head flit has left)
         int unlimited;  // [o]: output port o never runs out of credits (an ejection port)
         int failed;     // [o]: output port o's link returns no credits (fail_link())
@@ -212,7 +212,7 @@ private:
     template <int kP, int kV, int kB>
     bool allocate_group(int g, std::uint64_t c, std::vector<Ejection>& ejected);
     template <int kP, int kV, int kB>
-    Mask move_flit(Mask* pl, int g, int b, int o, int p, int v, int w, std::uint64_t c, std::vector<Ejection>& ejected);
+    Mask move_flit(int g, int b, int o, int p, int v, int w, std::uint64_t c, std::vector<Ejection>& ejected);
 
     MeshParams params_;
     int V_, B_;
@@ -231,6 +231,11 @@ private:
     std::uint64_t buffered_ = 0;               // flits buffered in all routers
     std::vector<OutputPort> outputs_;          // by r P + o
     int neighbour_[kMeshPorts] = {};           // r + neighbour_[d]: the router next to r towards d
+    // By (g NV + i) 64 + b: the output port of input VC i's packet at router 64 g + b, kNoRoute:
+    // none (set when its head flit arrives or becomes the VC's head; cleared when its tail leaves).
+    // Bytes, 64 routers side by side, so that the out_is planes are a few vector compares.
+    std::vector<std::uint8_t> route_of_;
+    static constexpr std::uint8_t kNoRoute = 0xff;
     std::vector<std::uint32_t> router_flits_;  // by router: flits buffered
     std::vector<std::uint64_t> occupancy_;     // by router: flits buffered, summed over cycle ends
     // This cycle's flits sent on mesh output port o, VC w, [(o V + w) G + g], and slots freed in mesh
