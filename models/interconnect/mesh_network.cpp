@@ -193,7 +193,7 @@ void MeshNetwork::build() {
         std::fill(pl + layout_.rr_vc, pl + layout_.rr_vc + NV, ~Mask{0});
     }
     group_flits_.assign(static_cast<std::size_t>(groups), 0);
-    route_of_.assign(static_cast<std::size_t>(groups * NV * kGroup), kNoRoute);
+    route_of_.assign(static_cast<std::size_t>(groups * NV * kGroup), kNoRoute);  // by vc_slot()
     router_flits_.assign(static_cast<std::size_t>(n), 0);
     occupancy_.assign(static_cast<std::size_t>(n), 0);
     sent_.assign(static_cast<std::size_t>(kMeshPorts * V * groups), 0);
@@ -201,8 +201,10 @@ void MeshNetwork::build() {
     const auto ports = static_cast<std::size_t>(n) * static_cast<std::size_t>(P);
     outputs_.assign(ports, OutputPort{});
     link_flits_.assign(ports, 0);
-    input_vcs_.assign(ports * static_cast<std::size_t>(V), InputVc{});
-    flits_.resize(ports * static_cast<std::size_t>(V) * static_cast<std::size_t>(B_));
+    const auto slots = static_cast<std::size_t>(groups * NV * kGroup);
+    input_vcs_.assign(slots, InputVc{});
+    flits_.resize(slots * static_cast<std::size_t>(B_));
+    down_slot_.assign(ports, 0);
     coords_.resize(static_cast<std::size_t>(n));
     for (int r = 0; r < n; ++r)
         coords_[static_cast<std::size_t>(r)] = {routers_[static_cast<std::size_t>(r)].x, routers_[static_cast<std::size_t>(r)].y};
@@ -232,6 +234,7 @@ void MeshNetwork::build() {
         for (int d = 0; d < kMeshPorts; ++d) {
             if (!link[d]) continue;
             outputs_[port_index(r, d)].down_router = r + neighbour_[d];
+            down_slot_[port_index(r, d)] = vc_slot(r + neighbour_[d], opposite(d) * V);
             for (int w = 0; w < V; ++w)
                 for (int k = 0; k < credit_bits_; ++k)
                     if (B_ >> k & 1) pl[layout_.credits + (d * V + w) * credit_bits_ + k] |= bit;
@@ -290,23 +293,21 @@ inline int MeshNetwork::route(int r, const Flit& f) const {
 
 
 
-// Writes flit f into input VC vc of port `port` of router r (its credit was spent upstream; the
+// Writes flit f into the input VC at `slot` (vc_slot()) of router r (its credit was spent upstream; the
 // caller schedules when it becomes ready). A head flit into an empty VC brings its packet's route;
 // a body flit finds its packet's state in place. Which VCs are empty, and which flits are heads,
 // is as good as random to a branch predictor: the planes change by masks.
 template <int kP, int kV, int kB>
-[[gnu::always_inline]] inline void MeshNetwork::push_flit(int r, int port, int vc, const Flit& f) {
-    const int P = kP > 0 ? kP : P_, V = kV > 0 ? kV : V_, B = kB > 0 ? kB : B_;
-    const std::size_t vi = static_cast<std::size_t>((r * P + port) * V + vc);
-    InputVc& q = input_vcs_[vi];
+[[gnu::always_inline]] inline void MeshNetwork::push_flit(int r, std::size_t slot, const Flit& f) {
+    const int B = kB > 0 ? kB : B_;
+    InputVc& q = input_vcs_[slot];
     AIMC_ASSERT(q.count < B_, "flit written into a full buffer (credit error)");
     const int to = route(r, f);
     const bool new_head = (q.count == 0) & ((f.info & kHead) != 0);
-    flits_[vi * static_cast<std::size_t>(B) + static_cast<std::size_t>(wrap_slot<kB>(q.head + q.count, B))] =
+    flits_[slot * static_cast<std::size_t>(B) + static_cast<std::size_t>(wrap_slot<kB>(q.head + q.count, B))] =
             Flit{f.packet, f.dst, static_cast<std::uint16_t>((f.info & (kHead | kTail)) | to << kRouteShift)};
     ++q.count;
-    std::uint8_t& way = route_of_[(static_cast<std::size_t>(r) / kGroup * static_cast<std::size_t>(P * V) +
-                                   static_cast<std::size_t>(port * V + vc)) * kGroup + static_cast<std::size_t>(r) % kGroup];
+    std::uint8_t& way = route_of_[slot];
     way = static_cast<std::uint8_t>(pick<int>(new_head, to, way));
     ++router_flits_[static_cast<std::size_t>(r)];
 }
@@ -333,7 +334,7 @@ void MeshNetwork::return_credits(std::uint64_t c) {
 
 template <int kP, int kV, int kB>
 bool MeshNetwork::inject_from_sources(std::uint64_t c) {
-    const int P = kP > 0 ? kP : P_, V = kV > 0 ? kV : V_, NV = P * V;
+    const int P = kP > 0 ? kP : P_, V = kV > 0 ? kV : V_, B = kB > 0 ? kB : B_, NV = P * V;
     const std::size_t due = due_at_ + ((c + static_cast<std::uint64_t>(params_.router_latency)) &
                                        static_cast<std::uint64_t>(wheel_ - 1)) * static_cast<std::size_t>(NV);
     // Sources whose front message becomes ready join the active ones.
@@ -347,13 +348,14 @@ bool MeshNetwork::inject_from_sources(std::uint64_t c) {
         const int id = active_sources_[i];
         Source& s = sources_[static_cast<std::size_t>(id)];
         const SourceMessage& m = s.queue[s.front];
-        const InputVc* const pq = input_vcs_.data() + static_cast<std::size_t>((s.router * P + s.port) * V);
+        const std::size_t slot = vc_slot(s.router, s.port * V);
+        const InputVc* const pq = input_vcs_.data() + slot;
         // A new message takes an empty virtual channel if there is one, else one with room
         // (round-robin from next_vc); all its flits follow in that VC.
         std::uint32_t empty = 0, room = 0;
         for (int v = 0; v < V; ++v) {
-            empty |= static_cast<std::uint32_t>(pq[v].count == 0) << v;
-            room |= static_cast<std::uint32_t>(pq[v].count < B_) << v;
+            empty |= static_cast<std::uint32_t>(pq[v * kGroup].count == 0) << v;
+            room |= static_cast<std::uint32_t>(pq[v * kGroup].count < B) << v;
         }
         const std::uint32_t choice = pick(empty != 0, empty, room);
         const int vc = pick(s.vc < 0, turn_member(in_turn(choice, s.next_vc) | 0x10000u, s.next_vc), s.vc);
@@ -369,7 +371,7 @@ bool MeshNetwork::inject_from_sources(std::uint64_t c) {
         const std::uint32_t sent = s.sent + 1;
         const bool done = sent == m.flits;
         const auto info = static_cast<std::uint16_t>(pick<int>(s.sent == 0, kHead, 0) | pick<int>(done, kTail, 0));
-        push_flit<kP, kV, kB>(s.router, s.port, vc, Flit{m.packet, m.dst, info});
+        push_flit<kP, kV, kB>(s.router, slot + static_cast<std::size_t>(vc) * kGroup, Flit{m.packet, m.dst, info});
         planes(s.router / kGroup)[due + static_cast<std::size_t>(s.port * V + vc)] |= Mask{1} << (s.router % kGroup);
         ++group_flits_[static_cast<std::size_t>(s.router / kGroup)];
         ++buffered_;
@@ -423,7 +425,7 @@ bool MeshNetwork::allocate_group(int g, std::uint64_t c, std::vector<Ejection>& 
     }
     Mask* const out_is = pl + L.out_is;
     for (int i = 0; i < NV; ++i)
-        bytes_to_planes(route_of_.data() + static_cast<std::size_t>(g * NV + i) * kGroup, P, out_is + i * P);
+        bytes_to_planes(route_of_.data() + vc_slot(g * kGroup, i), P, out_is + i * P);
     Mask* const held_is = pl + L.held_is;
     // Which VCs' packets hold an output VC, and which output VCs are so held: once a cycle from
     // held_is and out_is, rather than kept up to date flit by flit.
@@ -587,9 +589,9 @@ template <int kP, int kV, int kB>
     const int P = kP > 0 ? kP : P_, V = kV > 0 ? kV : V_, B = kB > 0 ? kB : B_, NV = P * V, i = p * V + v;
     const int r = g * kGroup + b;
     const Mask bit = Mask{1} << b;
-    const std::size_t vi = static_cast<std::size_t>((r * P + p) * V + v);
-    InputVc& q = input_vcs_[vi];
-    const Flit* const buffer = flits_.data() + vi * static_cast<std::size_t>(B);
+    const std::size_t slot = static_cast<std::size_t>((g * NV + i) * kGroup + b);
+    InputVc& q = input_vcs_[slot];
+    const Flit* const buffer = flits_.data() + slot * static_cast<std::size_t>(B);
     const Flit f = buffer[q.head];
     const int head = wrap_slot<kB>(q.head + 1, B);
     q.head = static_cast<std::uint16_t>(head);
@@ -598,11 +600,11 @@ template <int kP, int kV, int kB>
     --router_flits_[static_cast<std::size_t>(r)];
     const bool left = count != 0, tail = (f.info & kTail) != 0;
     // After a tail, the next flit, if any, is a new packet's head flit: its route is the VC's.
-    std::uint8_t& way = route_of_[(static_cast<std::size_t>(g * NV + i)) * kGroup + static_cast<std::size_t>(b)];
+    std::uint8_t& way = route_of_[slot];
     way = static_cast<std::uint8_t>(pick<int>(tail, pick<int>(left, buffer[head].info >> kRouteShift, kNoRoute), way));
     if (o < kMeshPorts) {
         ++link_flits_[static_cast<std::size_t>(r * P + o)];
-        push_flit<kP, kV, kB>(r + neighbour_[o], o ^ 1, w, f);
+        push_flit<kP, kV, kB>(r + neighbour_[o], down_slot_[static_cast<std::size_t>(r * P + o)] + static_cast<std::size_t>(w * kGroup), f);
     } else {
         --buffered_;
         ++flits_ejected_;
@@ -743,12 +745,12 @@ std::string MeshNetwork::stuck_report(std::uint64_t) const {
              "): " + std::to_string(router_flits_[static_cast<std::size_t>(r)]) + " flits buffered";
         for (int p = 0; p < router.ports; ++p)
             for (int v = 0; v < V_; ++v) {
-                const std::size_t vi = vc_index(r, p, v);
-                const InputVc& q = input_vcs_[vi];
+                const int i = p * V_ + v;
+                const std::size_t slot = vc_slot(r, i);
+                const InputVc& q = input_vcs_[slot];
                 if (!q.count) continue;
-                const Flit& f = flits_[vi * static_cast<std::size_t>(B_) + q.head];
-                const int i = p * V_ + v, held = held_vc(r, i);
-                const int out = route_of_[static_cast<std::size_t>(r / kGroup * P_ * V_ + i) * kGroup + static_cast<std::size_t>(r % kGroup)];
+                const Flit& f = flits_[slot * static_cast<std::size_t>(B_) + q.head];
+                const int held = held_vc(r, i), out = route_of_[slot];
                 const std::string in_name = p < kMeshPorts ? kPortNames[p] : "local " + std::to_string(p - kMeshPorts);
                 const std::string out_name = out < kMeshPorts ? kPortNames[out] : "ejection";
                 std::string why;

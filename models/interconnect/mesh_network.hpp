@@ -181,7 +181,12 @@ private:
     };
 
     std::size_t port_index(int r, int port) const { return static_cast<std::size_t>(r * P_ + port); }
-    std::size_t vc_index(int r, int port, int vc) const { return port_index(r, port) * static_cast<std::size_t>(V_) + static_cast<std::size_t>(vc); }
+    // Where input VC i = p V + v of router r is kept (input_vcs_, route_of_; flits_ times the depth):
+    // the VCs of a group's 64 routers side by side, so that a signal of theirs is one vector.
+    std::size_t vc_slot(int r, int i) const {
+        return (static_cast<std::size_t>(r / kGroup) * static_cast<std::size_t>(P_ * V_) + static_cast<std::size_t>(i)) * kGroup +
+               static_cast<std::size_t>(r % kGroup);
+    }
     Mask* planes(int group) { return planes_.data() + static_cast<std::size_t>(group) * plane_stride_; }
     const Mask* planes(int group) const { return planes_.data() + static_cast<std::size_t>(group) * plane_stride_; }
     int route(int r, const Flit& f) const;
@@ -194,7 +199,7 @@ private:
     // The credits of output VC w of port o of router r (-1: none will come, the link failed).
     int credit_count(int r, int o, int w) const;
     template <int kP, int kV, int kB>
-    void push_flit(int r, int port, int vc, const Flit& f);
+    void push_flit(int r, std::size_t slot, const Flit& f);
     // Router r's output VC that input VC i's packet holds, -1: none (its head flit has not left).
     int held_vc(int r, int i) const;
     // Input VC i of router r's flits that are ready to leave.
@@ -231,9 +236,9 @@ private:
     std::uint64_t buffered_ = 0;               // flits buffered in all routers
     std::vector<OutputPort> outputs_;          // by r P + o
     int neighbour_[kMeshPorts] = {};           // r + neighbour_[d]: the router next to r towards d
-    // By (g NV + i) 64 + b: the output port of input VC i's packet at router 64 g + b, kNoRoute:
-    // none (set when its head flit arrives or becomes the VC's head; cleared when its tail leaves).
-    // Bytes, 64 routers side by side, so that the out_is planes are a few vector compares.
+    // By vc_slot(): the output port of the input VC's packet, kNoRoute: none (set when its head
+    // flit arrives or becomes the VC's head; cleared when its tail leaves). Bytes, 64 routers side
+    // by side, so that the out_is planes are a few vector compares.
     std::vector<std::uint8_t> route_of_;
     static constexpr std::uint8_t kNoRoute = 0xff;
     std::vector<std::uint32_t> router_flits_;  // by router: flits buffered
@@ -242,8 +247,9 @@ private:
     // input port p, VC v, [(p V + v) G + g] (G groups): what the neighbours get a link later.
     std::vector<Mask> sent_, freed_;
     std::vector<std::uint64_t> link_flits_;    // by r P + o: flits sent on its link
-    std::vector<InputVc> input_vcs_;           // by (r P + p) V + v
-    std::vector<Flit> flits_;                  // by ((r P + p) V + v) B + slot
+    std::vector<InputVc> input_vcs_;           // by vc_slot()
+    std::vector<std::size_t> down_slot_;       // by r P + o: vc_slot() of VC 0 at the far end of o's link
+    std::vector<Flit> flits_;                  // by vc_slot() B + slot
     int credit_bits_ = 1;  // bits of a credit count (0 to buffer_depth), and of a ready-flit count
     int wheel_ = 0;        // cycles ahead that the wheels reach (a power of two > link + router)
     // The wheels, after the counts in each group's planes: due_at_ + (t mod W) NV + i, a flit of
