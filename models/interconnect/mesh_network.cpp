@@ -188,7 +188,7 @@ void MeshNetwork::build() {
     wheel_ = 2;
     while (wheel_ <= params_.link_latency + params_.router_latency) wheel_ *= 2;
     credit_bits_ = credit_bits(B_);
-    due_at_ = static_cast<std::size_t>(matured_at(layout_, P, V, credit_bits_) + NV * credit_bits_);
+    due_at_ = static_cast<std::size_t>(stalls_at(layout_, P, V, credit_bits_) + P * kStallBits);
     back_at_ = due_at_ + static_cast<std::size_t>(wheel_ * NV);
     plane_stride_ = back_at_ + static_cast<std::size_t>(wheel_ * P * V);
     planes_.assign(static_cast<std::size_t>(groups) * plane_stride_, 0);
@@ -199,6 +199,7 @@ void MeshNetwork::build() {
         std::fill(pl + layout_.rr_vc, pl + layout_.rr_vc + NV, ~Mask{0});
     }
     group_flits_.assign(static_cast<std::size_t>(groups), 0);
+    stall_cycles_counted_.assign(static_cast<std::size_t>(groups), 0);
     route_of_.assign(static_cast<std::size_t>(groups * NV * kGroup), kNoRoute);  // by vc_slot()
     router_flits_.assign(static_cast<std::size_t>(n), 0);
     occupancy_.assign(static_cast<std::size_t>(n), 0);
@@ -510,6 +511,10 @@ bool MeshNetwork::allocate_group(int g, std::uint64_t c, std::vector<Ejection>& 
     int moves = 0;
     for (int o = 0; o < P; ++o) {
         const Mask requested = round_robin<kP>(P, request + o * P, rr_out + o * P, 1, grant + o * P);
+        if (!requested) {  // often so for an endpoint's port
+            std::fill(via + o * V, via + o * V + V, Mask{0});
+            continue;
+        }
         advance_past(P, grant + o * P, requested, rr_out + o * P, 1);
         Mask held[16] = {}, any_held = 0;
         for (int p = 0; p < P; ++p) {
@@ -526,14 +531,17 @@ bool MeshNetwork::allocate_group(int g, std::uint64_t c, std::vector<Ejection>& 
         advance_past(V, first_free, heads, pl + L.rr_vc + o * V, 1);
         for (int w = 0; w < V; ++w) via[o * V + w] = held[w] | (heads & first_free[w]);
     }
+    Mask* const stalls = pl + stalls_at(L, P, V, CB);
     for (int p = 0; p < P; ++p) {
         advance_past(V, chosen + p * V, granted_in[p], rr_in + p * V, 1);
-        for (Mask stalled = eligible[p] & ~granted_in[p]; stalled; stalled &= stalled - 1)
-            ++routers_[static_cast<std::size_t>(g * kGroup + __builtin_ctzll(stalled))].stall_cycles;
+        count_up(stalls + p * kStallBits, kStallBits, eligible[p] & ~granted_in[p]);
     }
+    // The stall counts move to the routers' before the bit-sliced ones could overflow.
+    if (++stall_cycles_counted_[static_cast<std::size_t>(g)] == (1 << kStallBits) - 1) flush_stalls(g);
     Mask tail_in[kMaxPorts];  // [p]: the flit that input port p sent is its packet's tail
     for (int p = 0; p < P; ++p) {
         Mask tails = 0;
+        if (!granted_in[p]) continue;
         for (int o = 0; o < P; ++o)
             for (Mask granted = grant[o * P + p]; granted; granted &= granted - 1) {
                 const int b = __builtin_ctzll(granted);
@@ -553,6 +561,7 @@ bool MeshNetwork::allocate_group(int g, std::uint64_t c, std::vector<Ejection>& 
     }
     // What the moves did to the routers' state, for every router at once.
     for (int p = 0; p < P; ++p) {
+        if (!granted_in[p]) continue;
         Mask to_vc[16] = {}, sent_from = 0;  // [w]: input port p's flit left on output VC w; any
         for (int o = 0; o < P; ++o)
             for (int w = 0; w < V; ++w) to_vc[w] |= grant[o * P + p] & via[o * V + w];
@@ -725,6 +734,27 @@ bool MeshNetwork::has_link(int r, Direction d) const { return built_ && outputs_
 
 std::uint64_t MeshNetwork::link_flits(int r, Direction d) const { return built_ ? link_flits_[port_index(r, d)] : 0; }
 
+
+void MeshNetwork::flush_stalls(int g) {
+    Mask* const stalls = planes(g) + stalls_at(layout_, P_, V_, credit_bits_);
+    for (int b = 0; b < kGroup && g * kGroup + b < routers(); ++b)
+        routers_[static_cast<std::size_t>(g * kGroup + b)].stall_cycles += unflushed_stalls(stalls, b);
+    std::fill(stalls, stalls + P_ * kStallBits, Mask{0});
+    stall_cycles_counted_[static_cast<std::size_t>(g)] = 0;
+}
+
+std::uint64_t MeshNetwork::unflushed_stalls(const Mask* stalls, int b) const {
+    std::uint64_t n = 0;
+    for (int p = 0; p < P_; ++p)
+        for (int k = 0; k < kStallBits; ++k) n += (stalls[p * kStallBits + k] >> b & 1u) << k;
+    return n;
+}
+
+std::uint64_t MeshNetwork::stall_cycles(int r) const {
+    const std::uint64_t n = routers_[static_cast<std::size_t>(r)].stall_cycles;
+    if (!built_) return n;
+    return n + unflushed_stalls(planes(r / kGroup) + stalls_at(layout_, P_, V_, credit_bits_), r % kGroup);
+}
 
 int MeshNetwork::held_vc(int r, int i) const {
     const Mask* const pl = planes(r / kGroup);

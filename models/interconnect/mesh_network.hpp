@@ -90,7 +90,7 @@ public:
     std::uint64_t link_flits(int r, Direction d) const;
     bool has_link(int r, Direction d) const;
     // Cycles in which an input port of router r held a flit ready to leave but sent nothing.
-    std::uint64_t stall_cycles(int r) const { return routers_[static_cast<std::size_t>(r)].stall_cycles; }
+    std::uint64_t stall_cycles(int r) const;
     // Sum over cycles of the flits buffered in router r at the end of the cycle (a flit counts from
     // the cycle it was written into the router's buffer, when it left the upstream router or its
     // interface, up to the cycle before it leaves), up to the last simulated cycle.
@@ -126,7 +126,7 @@ private:
     struct Router {
         std::int32_t ports = kMeshPorts;  // 4 mesh + one per attached endpoint
         std::int32_t x = 0, y = 0;
-        std::uint64_t stall_cycles = 0;
+        std::uint64_t stall_cycles = 0;  // up to the last flush_stalls()
     };
     // Where each signal's planes start in a group's block of planes_ (P ports, V VCs; VC i = p V + v
     // of input port p). Each is a Mask with bit b for router b of the group. A function of P and V
@@ -159,6 +159,10 @@ private:
     // [i CB + k]: bit k of the number of input VC i's flits that are ready to leave (they arrive
     // in order and wait the same time, so the first ones), after the credit counts.
     static constexpr int matured_at(const PlaneLayout& l, int P, int V, int CB) { return l.credits + P * V * CB; }
+    // [p kStallBits + k]: bit k of the cycles in which input port p held a ready flit but sent
+    // nothing, since they were last added to Router::stall_cycles; after the ready counts.
+    static constexpr int kStallBits = 8;
+    static constexpr int stalls_at(const PlaneLayout& l, int P, int V, int CB) { return matured_at(l, P, V, CB) + P * V * CB; }
     struct SourceMessage {
         std::uint32_t packet;
         std::uint32_t flits;
@@ -205,6 +209,8 @@ private:
     // Input VC i of router r's flits that are ready to leave.
     int matured_count(int r, int i) const;
     void deliver(std::uint64_t c);
+    void flush_stalls(int g);
+    std::uint64_t unflushed_stalls(const Mask* stalls, int b) const;
     void build();
     void return_credits(std::uint64_t c);
     // kP, kV, kB: the ports per router, virtual channels and buffer depth when known at compile
@@ -232,6 +238,7 @@ private:
     PlaneLayout layout_{};                     // plane_layout(P_, V_)
     std::size_t plane_stride_ = 0;             // planes per group
     std::vector<Mask> planes_;                 // by group, plane_stride_ each
+    std::vector<std::uint32_t> stall_cycles_counted_;  // by group: cycles counted in its stall planes
     std::vector<std::uint32_t> group_flits_;   // flits buffered in each group's routers (counted in per cycle)
     std::uint64_t buffered_ = 0;               // flits buffered in all routers
     std::vector<OutputPort> outputs_;          // by r P + o
