@@ -251,8 +251,11 @@ void MeshNetwork::build() {
     blocked_.assign(static_cast<std::size_t>(groups * P), 0);
     source_at_.assign(ports, -1);
     for (std::size_t id = 0; id < sources_.size(); ++id) {
-        const Source& s = sources_[id];
+        Source& s = sources_[id];
         if (s.port < kMeshPorts) continue;
+        s.slot = vc_slot(s.router, s.port * V);
+        s.planes_at = static_cast<std::size_t>(s.router / kGroup) * plane_stride_;
+        s.bit = Mask{1} << (s.router % kGroup);
         planes(s.router / kGroup)[layout_.unlimited + s.port] |= Mask{1} << (s.router % kGroup);
         source_at_[port_index(s.router, s.port)] = static_cast<int>(id);
     }
@@ -355,8 +358,7 @@ bool MeshNetwork::inject_from_sources(std::uint64_t c) {
         const int id = active_sources_[i];
         Source& s = sources_[static_cast<std::size_t>(id)];
         const SourceMessage& m = s.queue[s.front];
-        const std::size_t slot = vc_slot(s.router, s.port * V);
-        const InputVc* const pq = input_vcs_.data() + slot;
+        const InputVc* const pq = input_vcs_.data() + s.slot;
         // A new message takes an empty virtual channel if there is one, else one with room
         // (round-robin from next_vc); all its flits follow in that VC.
         std::uint32_t empty = 0, room = 0;
@@ -368,7 +370,7 @@ bool MeshNetwork::inject_from_sources(std::uint64_t c) {
         const int vc = pick(s.vc < 0, turn_member(in_turn(choice, s.next_vc) | 0x10000u, s.next_vc), s.vc);
         if (!((room >> vc) & 1u)) {  // a VC is chosen only with room: wait until a flit leaves
             s.state = Source::Blocked;
-            blocked_[static_cast<std::size_t>(s.router / kGroup * P + s.port)] |= Mask{1} << (s.router % kGroup);
+            blocked_[static_cast<std::size_t>(s.router / kGroup * P + s.port)] |= s.bit;
             continue;
         }
         // Whether the flit is a message's first or last is as good as random to a branch
@@ -378,8 +380,8 @@ bool MeshNetwork::inject_from_sources(std::uint64_t c) {
         const std::uint32_t sent = s.sent + 1;
         const bool done = sent == m.flits;
         const auto info = static_cast<std::uint16_t>(pick<int>(s.sent == 0, kHead, 0) | pick<int>(done, kTail, 0));
-        push_flit<kP, kV, kB>(s.router, slot + static_cast<std::size_t>(vc) * kGroup, Flit{m.packet, m.dst, info});
-        planes(s.router / kGroup)[due + static_cast<std::size_t>(s.port * V + vc)] |= Mask{1} << (s.router % kGroup);
+        push_flit<kP, kV, kB>(s.router, s.slot + static_cast<std::size_t>(vc) * kGroup, Flit{m.packet, m.dst, info});
+        planes_[s.planes_at + due + static_cast<std::size_t>(s.port * V + vc)] |= s.bit;
         ++group_flits_[static_cast<std::size_t>(s.router / kGroup)];
         ++buffered_;
         moved = true;

@@ -171,6 +171,9 @@ private:
     };
     struct Source {  // one network interface's injection side
         int router = 0, port = 0;
+        std::size_t slot = 0;       // vc_slot() of VC 0 of its input port (set by build())
+        std::size_t planes_at = 0;  // where its router's group's planes start in planes_
+        Mask bit = 0;               // its router's bit in them
         std::vector<SourceMessage> queue;  // FIFO from `front`
         std::size_t front = 0;
         std::uint32_t sent = 0;  // flits of the front message already written
