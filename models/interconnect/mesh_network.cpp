@@ -188,7 +188,7 @@ void MeshNetwork::build() {
     wheel_ = 2;
     while (wheel_ <= params_.link_latency + params_.router_latency) wheel_ *= 2;
     credit_bits_ = credit_bits(B_);
-    due_at_ = static_cast<std::size_t>(stalls_at(layout_, P, V, credit_bits_) + P * kStallBits);
+    due_at_ = static_cast<std::size_t>(tallies_at(layout_, P, V, credit_bits_) + (P + kMeshPorts) * kTallyBits);
     back_at_ = due_at_ + static_cast<std::size_t>(wheel_ * NV);
     plane_stride_ = back_at_ + static_cast<std::size_t>(wheel_ * P * V);
     planes_.assign(static_cast<std::size_t>(groups) * plane_stride_, 0);
@@ -199,7 +199,7 @@ void MeshNetwork::build() {
         std::fill(pl + layout_.rr_vc, pl + layout_.rr_vc + NV, ~Mask{0});
     }
     group_flits_.assign(static_cast<std::size_t>(groups), 0);
-    stall_cycles_counted_.assign(static_cast<std::size_t>(groups), 0);
+    tallied_cycles_.assign(static_cast<std::size_t>(groups), 0);
     route_of_.assign(static_cast<std::size_t>(groups * NV * kGroup), kNoRoute);  // by vc_slot()
     router_flits_.assign(static_cast<std::size_t>(n), 0);
     occupancy_.assign(static_cast<std::size_t>(n), 0);
@@ -311,7 +311,7 @@ template <int kP, int kV, int kB>
 [[gnu::always_inline]] inline void MeshNetwork::push_flit(int r, std::size_t slot, const Flit& f) {
     const int B = kB > 0 ? kB : B_;
     InputVc& q = input_vcs_[slot];
-    AIMC_ASSERT(q.count < B_, "flit written into a full buffer (credit error)");
+    AIMC_ASSERT(q.count < B, "flit written into a full buffer (credit error)");
     const int to = route(r, f);
     const bool new_head = (q.count == 0) & ((f.info & kHead) != 0);
     flits_[slot * static_cast<std::size_t>(B) + static_cast<std::size_t>(wrap_slot<kB>(q.head + q.count, B))] =
@@ -518,6 +518,7 @@ bool MeshNetwork::allocate_group(int g, std::uint64_t c, std::vector<Ejection>& 
             continue;
         }
         advance_past(P, grant + o * P, requested, rr_out + o * P, 1);
+        if (o < kMeshPorts) count_up(pl + tallies_at(L, P, V, CB) + (P + o) * kTallyBits, kTallyBits, requested);
         Mask held[16] = {}, any_held = 0;
         for (int p = 0; p < P; ++p) {
             granted_in[p] |= grant[o * P + p];
@@ -533,13 +534,13 @@ bool MeshNetwork::allocate_group(int g, std::uint64_t c, std::vector<Ejection>& 
         advance_past(V, first_free, heads, pl + L.rr_vc + o * V, 1);
         for (int w = 0; w < V; ++w) via[o * V + w] = held[w] | (heads & first_free[w]);
     }
-    Mask* const stalls = pl + stalls_at(L, P, V, CB);
+    Mask* const tallies = pl + tallies_at(L, P, V, CB);
     for (int p = 0; p < P; ++p) {
         advance_past(V, chosen + p * V, granted_in[p], rr_in + p * V, 1);
-        count_up(stalls + p * kStallBits, kStallBits, eligible[p] & ~granted_in[p]);
+        count_up(tallies + p * kTallyBits, kTallyBits, eligible[p] & ~granted_in[p]);
     }
-    // The stall counts move to the routers' before the bit-sliced ones could overflow.
-    if (++stall_cycles_counted_[static_cast<std::size_t>(g)] == (1 << kStallBits) - 1) flush_stalls(g);
+    // The tallies move to the routers' counts before they could overflow.
+    if (++tallied_cycles_[static_cast<std::size_t>(g)] == (1 << kTallyBits) - 1) flush_tallies(g);
     Mask tail_in[kMaxPorts];  // [p]: the flit that input port p sent is its packet's tail
     for (int p = 0; p < P; ++p) {
         Mask tails = 0;
@@ -620,7 +621,6 @@ template <int kP, int kV, int kB>
     std::uint8_t& way = route_of_[slot];
     way = static_cast<std::uint8_t>(pick<int>(tail, pick<int>(left, buffer[head].info >> kRouteShift, kNoRoute), way));
     if (o < kMeshPorts) {
-        ++link_flits_[static_cast<std::size_t>(r * P + o)];
         push_flit<kP, kV, kB>(r + neighbour_[o], down_slot_[static_cast<std::size_t>(r * P + o)] + static_cast<std::size_t>(w * kGroup), f);
     } else {
         --buffered_;
@@ -728,34 +728,40 @@ int MeshNetwork::credit_count(int r, int o, int w) const {
 
 std::uint64_t MeshNetwork::link_traversals() const {
     std::uint64_t n = 0;
-    for (const std::uint64_t flits : link_flits_) n += flits;
+    for (int r = 0; built_ && r < routers(); ++r)
+        for (int d = 0; d < kMeshPorts; ++d) n += link_flits(r, static_cast<Direction>(d));
     return n;
 }
 
 bool MeshNetwork::has_link(int r, Direction d) const { return built_ && outputs_[port_index(r, d)].down_router >= 0; }
 
-std::uint64_t MeshNetwork::link_flits(int r, Direction d) const { return built_ ? link_flits_[port_index(r, d)] : 0; }
-
-
-void MeshNetwork::flush_stalls(int g) {
-    Mask* const stalls = planes(g) + stalls_at(layout_, P_, V_, credit_bits_);
-    for (int b = 0; b < kGroup && g * kGroup + b < routers(); ++b)
-        routers_[static_cast<std::size_t>(g * kGroup + b)].stall_cycles += unflushed_stalls(stalls, b);
-    std::fill(stalls, stalls + P_ * kStallBits, Mask{0});
-    stall_cycles_counted_[static_cast<std::size_t>(g)] = 0;
+std::uint64_t MeshNetwork::link_flits(int r, Direction d) const {
+    return built_ ? link_flits_[port_index(r, d)] + tally(r / kGroup, P_ + d, r % kGroup) : 0;
 }
 
-std::uint64_t MeshNetwork::unflushed_stalls(const Mask* stalls, int b) const {
+
+void MeshNetwork::flush_tallies(int g) {
+    for (int b = 0; b < kGroup && g * kGroup + b < routers(); ++b) {
+        const int r = g * kGroup + b;
+        for (int p = 0; p < P_; ++p) routers_[static_cast<std::size_t>(r)].stall_cycles += tally(g, p, b);
+        for (int d = 0; d < kMeshPorts; ++d) link_flits_[port_index(r, d)] += tally(g, P_ + d, b);
+    }
+    Mask* const tallies = planes(g) + tallies_at(layout_, P_, V_, credit_bits_);
+    std::fill(tallies, tallies + (P_ + kMeshPorts) * kTallyBits, Mask{0});
+    tallied_cycles_[static_cast<std::size_t>(g)] = 0;
+}
+
+std::uint64_t MeshNetwork::tally(int g, int counter, int b) const {
+    const Mask* const bits = planes(g) + tallies_at(layout_, P_, V_, credit_bits_) + counter * kTallyBits;
     std::uint64_t n = 0;
-    for (int p = 0; p < P_; ++p)
-        for (int k = 0; k < kStallBits; ++k) n += (stalls[p * kStallBits + k] >> b & 1u) << k;
+    for (int k = 0; k < kTallyBits; ++k) n |= (bits[k] >> b & 1u) << k;
     return n;
 }
 
 std::uint64_t MeshNetwork::stall_cycles(int r) const {
-    const std::uint64_t n = routers_[static_cast<std::size_t>(r)].stall_cycles;
-    if (!built_) return n;
-    return n + unflushed_stalls(planes(r / kGroup) + stalls_at(layout_, P_, V_, credit_bits_), r % kGroup);
+    std::uint64_t n = routers_[static_cast<std::size_t>(r)].stall_cycles;
+    for (int p = 0; built_ && p < P_; ++p) n += tally(r / kGroup, p, r % kGroup);
+    return n;
 }
 
 int MeshNetwork::held_vc(int r, int i) const {

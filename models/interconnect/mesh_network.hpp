@@ -126,7 +126,7 @@ private:
     struct Router {
         std::int32_t ports = kMeshPorts;  // 4 mesh + one per attached endpoint
         std::int32_t x = 0, y = 0;
-        std::uint64_t stall_cycles = 0;  // up to the last flush_stalls()
+        std::uint64_t stall_cycles = 0;  // up to the last flush_tallies()
     };
     // Where each signal's planes start in a group's block of planes_ (P ports, V VCs; VC i = p V + v
     // of input port p). Each is a Mask with bit b for router b of the group. A function of P and V
@@ -159,10 +159,12 @@ private:
     // [i CB + k]: bit k of the number of input VC i's flits that are ready to leave (they arrive
     // in order and wait the same time, so the first ones), after the credit counts.
     static constexpr int matured_at(const PlaneLayout& l, int P, int V, int CB) { return l.credits + P * V * CB; }
-    // [p kStallBits + k]: bit k of the cycles in which input port p held a ready flit but sent
-    // nothing, since they were last added to Router::stall_cycles; after the ready counts.
-    static constexpr int kStallBits = 8;
-    static constexpr int stalls_at(const PlaneLayout& l, int P, int V, int CB) { return matured_at(l, P, V, CB) + P * V * CB; }
+    // Tallies kept bit-sliced between flush_tallies(), after the ready counts: [p kTallyBits + k],
+    // bit k of the cycles in which input port p held a ready flit but sent nothing (for
+    // Router::stall_cycles); [(P + d) kTallyBits + k], of the flits sent on mesh port d (for
+    // link_flits_).
+    static constexpr int kTallyBits = 8;
+    static constexpr int tallies_at(const PlaneLayout& l, int P, int V, int CB) { return matured_at(l, P, V, CB) + P * V * CB; }
     struct SourceMessage {
         std::uint32_t packet;
         std::uint32_t flits;
@@ -212,8 +214,9 @@ private:
     // Input VC i of router r's flits that are ready to leave.
     int matured_count(int r, int i) const;
     void deliver(std::uint64_t c);
-    void flush_stalls(int g);
-    std::uint64_t unflushed_stalls(const Mask* stalls, int b) const;
+    void flush_tallies(int g);
+    // Tally `counter` of router 64 g + b since the last flush.
+    std::uint64_t tally(int g, int counter, int b) const;
     void build();
     void return_credits(std::uint64_t c);
     // kP, kV, kB: the ports per router, virtual channels and buffer depth when known at compile
@@ -241,7 +244,7 @@ private:
     PlaneLayout layout_{};                     // plane_layout(P_, V_)
     std::size_t plane_stride_ = 0;             // planes per group
     std::vector<Mask> planes_;                 // by group, plane_stride_ each
-    std::vector<std::uint32_t> stall_cycles_counted_;  // by group: cycles counted in its stall planes
+    std::vector<std::uint32_t> tallied_cycles_;  // by group: cycles counted in its tallies
     std::vector<std::uint32_t> group_flits_;   // flits buffered in each group's routers (counted in per cycle)
     std::uint64_t buffered_ = 0;               // flits buffered in all routers
     std::vector<OutputPort> outputs_;          // by r P + o
@@ -256,7 +259,7 @@ private:
     // This cycle's flits sent on mesh output port o, VC w, [(o V + w) G + g], and slots freed in mesh
     // input port p, VC v, [(p V + v) G + g] (G groups): what the neighbours get a link later.
     std::vector<Mask> sent_, freed_;
-    std::vector<std::uint64_t> link_flits_;    // by r P + o: flits sent on its link
+    std::vector<std::uint64_t> link_flits_;    // by r P + o: flits sent on its link, up to the last flush_tallies()
     std::vector<InputVc> input_vcs_;           // by vc_slot()
     std::vector<std::size_t> down_slot_;       // by r P + o: vc_slot() of VC 0 at the far end of o's link
     std::vector<Flit> flits_;                  // by vc_slot() B + slot
