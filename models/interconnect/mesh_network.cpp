@@ -543,23 +543,37 @@ bool MeshNetwork::allocate_group(int g, std::uint64_t c, std::vector<Ejection>& 
     if (++tallied_cycles_[static_cast<std::size_t>(g)] == (1 << kTallyBits) - 1) flush_tallies(g);
     Mask tail_in[kMaxPorts];  // [p]: the flit that input port p sent is its packet's tail
     for (int p = 0; p < P; ++p) {
-        Mask tails = 0;
-        if (!granted_in[p]) continue;
-        for (int o = 0; o < P; ++o)
-            for (Mask granted = grant[o * P + p]; granted; granted &= granted - 1) {
-                const int b = __builtin_ctzll(granted);
-                int v = 0, w = 0;  // the VC of port p chosen at router b, and its output VC
-                if constexpr (kV > 0) {
-                    for (int u = 1; u < kV; ++u) {
-                        v |= static_cast<int>(chosen[p * V + u] >> b & 1u) * u;
-                        w |= static_cast<int>(via[o * V + u] >> b & 1u) * u;
-                    }
-                } else {
-                    while (!(chosen[p * V + v] >> b & 1u)) ++v;
-                    while (!(via[o * V + w] >> b & 1u)) ++w;
-                }
-                tails |= move_flit<kP, kV, kB>(g, b, o, p, v, w, c, ejected);
-            }
+        Mask tails = 0, ejecting = 0;
+        for (int o = kMeshPorts; o < P; ++o) ejecting |= grant[o * P + p];
+        const auto port_slot = static_cast<std::size_t>((g * NV + p * V) * kGroup);  // vc_slot() of VC 0 of router 0
+        // The chosen VC at router b, and its slot.
+        const auto vc_at = [&](int b) {
+            int v = 0;
+            if constexpr (kV > 0)
+                for (int u = 1; u < kV; ++u) v |= static_cast<int>(chosen[p * V + u] >> b & 1u) * u;
+            else
+                while (!(chosen[p * V + v] >> b & 1u)) ++v;
+            return port_slot + static_cast<std::size_t>(v * kGroup + b);
+        };
+        // Flits to a neighbour: the output port is the packet's route, and the output VC the one
+        // allocated on it.
+        for (Mask go = granted_in[p] & ~ejecting; go; go &= go - 1) {
+            const int b = __builtin_ctzll(go);
+            const std::size_t slot = vc_at(b);
+            const int o = route_of_[slot];
+            int w = 0;
+            if constexpr (kV > 0)
+                for (int u = 1; u < kV; ++u) w |= static_cast<int>(via[o * V + u] >> b & 1u) * u;
+            else
+                while (!(via[o * V + w] >> b & 1u)) ++w;
+            const int r = g * kGroup + b;
+            const Flit f = take_flit<kB>(slot, r, b, tails);
+            push_flit<kP, kV, kB>(r + neighbour_[o], down_slot_[static_cast<std::size_t>(r * P + o)] + static_cast<std::size_t>(w * kGroup), f);
+        }
+        for (Mask go = ejecting; go; go &= go - 1) {
+            const int b = __builtin_ctzll(go);
+            eject(take_flit<kB>(vc_at(b), g * kGroup + b, b, tails), c, ejected);
+        }
         tail_in[p] = tails;
     }
     // What the moves did to the routers' state, for every router at once.
@@ -597,17 +611,12 @@ bool MeshNetwork::allocate_group(int g, std::uint64_t c, std::vector<Ejection>& 
     return any_sent != 0;
 }
 
-// The granted head flit of input VC v of port p of router b of group g leaves through
-// output port o on its VC w: out of its buffer, onto the link (or out of the network). Returns the
-// router's bit if the flit was its packet's tail. Whether the flit is a tail, and whether a flit
-// follows it, is as good as random to a branch predictor, so the planes change by masks.
-template <int kP, int kV, int kB>
-[[gnu::always_inline]] inline MeshNetwork::Mask MeshNetwork::move_flit(int g, int b, int o, int p, int v, int w,
-                                                                       std::uint64_t c, std::vector<Ejection>& ejected) {
-    const int P = kP > 0 ? kP : P_, V = kV > 0 ? kV : V_, B = kB > 0 ? kB : B_, NV = P * V, i = p * V + v;
-    const int r = g * kGroup + b;
-    const Mask bit = Mask{1} << b;
-    const std::size_t slot = static_cast<std::size_t>((g * NV + i) * kGroup + b);
+// Takes the head flit out of the input VC at `slot` of router r (bit b of its group) to send it on;
+// sets bit b of `tails` if it is its packet's tail. Whether the flit is a tail, and whether a
+// flit follows it, is as good as random to a branch predictor: selects.
+template <int kB>
+[[gnu::always_inline]] inline MeshNetwork::Flit MeshNetwork::take_flit(std::size_t slot, int r, int b, Mask& tails) {
+    const int B = kB > 0 ? kB : B_;
     InputVc& q = input_vcs_[slot];
     const Flit* const buffer = flits_.data() + slot * static_cast<std::size_t>(B);
     const Flit f = buffer[q.head];
@@ -620,21 +629,22 @@ template <int kP, int kV, int kB>
     // After a tail, the next flit, if any, is a new packet's head flit: its route is the VC's.
     std::uint8_t& way = route_of_[slot];
     way = static_cast<std::uint8_t>(pick<int>(tail, pick<int>(left, buffer[head].info >> kRouteShift, kNoRoute), way));
-    if (o < kMeshPorts) {
-        push_flit<kP, kV, kB>(r + neighbour_[o], down_slot_[static_cast<std::size_t>(r * P + o)] + static_cast<std::size_t>(w * kGroup), f);
-    } else {
-        --buffered_;
-        ++flits_ejected_;
-        std::uint32_t& got = packet_ejected_[f.packet];
-        ++got;
-        if (tail) {
-            AIMC_ASSERT(got == packet_flits_[f.packet] && (f.info & kHead || got > 1),
-                        "packet " + std::to_string(f.packet) + " ejected with " + std::to_string(got) + " of " +
-                                std::to_string(packet_flits_[f.packet]) + " flits");
-            ejected.push_back({f.packet, c + static_cast<std::uint64_t>(params_.link_latency)});
-        }
+    tails |= (Mask{1} << b) & (Mask{0} - tail);
+    return f;
+}
+
+// Flit f leaves the network in cycle c into its destination interface.
+inline void MeshNetwork::eject(const Flit& f, std::uint64_t c, std::vector<Ejection>& ejected) {
+    --buffered_;
+    ++flits_ejected_;
+    std::uint32_t& got = packet_ejected_[f.packet];
+    ++got;
+    if (f.info & kTail) {
+        AIMC_ASSERT(got == packet_flits_[f.packet] && (f.info & kHead || got > 1),
+                    "packet " + std::to_string(f.packet) + " ejected with " + std::to_string(got) + " of " +
+                            std::to_string(packet_flits_[f.packet]) + " flits");
+        ejected.push_back({f.packet, c + static_cast<std::uint64_t>(params_.link_latency)});
     }
-    return bit & (Mask{0} - tail);
 }
 
 bool MeshNetwork::step(std::uint64_t c, std::vector<Ejection>& ejected) {

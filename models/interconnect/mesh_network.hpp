@@ -228,8 +228,9 @@ private:
     bool inject_from_sources(std::uint64_t c);
     template <int kP, int kV, int kB>
     bool allocate_group(int g, std::uint64_t c, std::vector<Ejection>& ejected);
-    template <int kP, int kV, int kB>
-    Mask move_flit(int g, int b, int o, int p, int v, int w, std::uint64_t c, std::vector<Ejection>& ejected);
+    template <int kB>
+    Flit take_flit(std::size_t slot, int r, int b, Mask& tails);
+    void eject(const Flit& f, std::uint64_t c, std::vector<Ejection>& ejected);
 
     MeshParams params_;
     int V_, B_;
