@@ -110,6 +110,15 @@ inline void bytes_to_planes(const std::uint8_t* bytes, int ports, std::uint64_t*
 #endif
 }
 
+// The set bits of x (a library call without the popcnt instruction, which the x86-64 baseline
+// lacks).
+inline int bit_count(std::uint64_t x) {
+    x -= (x >> 1) & 0x5555555555555555ull;
+    x = (x & 0x3333333333333333ull) + ((x >> 2) & 0x3333333333333333ull);
+    x = (x + (x >> 4)) & 0x0f0f0f0f0f0f0f0full;
+    return static_cast<int>((x * 0x0101010101010101ull) >> 56);
+}
+
 // Adds 1 (subtracts 1) to the bit-sliced counts count[0..bits) of the routers in `which`.
 inline void count_up(std::uint64_t* count, int bits, std::uint64_t which) {
     for (int k = 0; k < bits; ++k) {
@@ -135,7 +144,7 @@ inline void shift_into(const std::uint64_t* from, int groups, int by, std::uint6
     if (groups == 1) {  // up to 64 routers (HERMES)
         const std::uint64_t word = words ? 0 : by >= 0 ? from[0] << bits : from[0] >> bits;
         planes[at] |= word;
-        if (counts) counts[0] += static_cast<std::uint32_t>(__builtin_popcountll(word));
+        if (counts) counts[0] += static_cast<std::uint32_t>(bit_count(word));
         return;
     }
     for (int g = 0; g < groups; ++g) {
@@ -144,7 +153,7 @@ inline void shift_into(const std::uint64_t* from, int groups, int by, std::uint6
         if (src >= 0 && src < groups) word = by >= 0 ? from[src] << bits : from[src] >> bits;
         if (bits && spill >= 0 && spill < groups) word |= by >= 0 ? from[spill] >> (64 - bits) : from[spill] << (64 - bits);
         planes[static_cast<std::size_t>(g) * stride + at] |= word;
-        if (counts) counts[g] += static_cast<std::uint32_t>(__builtin_popcountll(word));
+        if (counts) counts[g] += static_cast<std::uint32_t>(bit_count(word));
     }
 }
 
@@ -526,7 +535,7 @@ bool MeshNetwork::allocate_group(int g, std::uint64_t c, std::vector<Ejection>& 
         }
         for (int w = 0; w < V; ++w) any_held |= held[w];
         any_sent |= requested;
-        moves += __builtin_popcountll(requested);
+        moves += bit_count(requested);
         // A head flit takes the first free output VC with a credit from the port's start on.
         const Mask heads = requested & ~any_held;
         Mask first_free[16];
@@ -634,7 +643,7 @@ template <int kB>
 }
 
 // Flit f leaves the network in cycle c into its destination interface.
-inline void MeshNetwork::eject(const Flit& f, std::uint64_t c, std::vector<Ejection>& ejected) {
+[[gnu::always_inline]] inline void MeshNetwork::eject(const Flit& f, std::uint64_t c, std::vector<Ejection>& ejected) {
     --buffered_;
     ++flits_ejected_;
     std::uint32_t& got = packet_ejected_[f.packet];
