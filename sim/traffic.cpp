@@ -162,7 +162,10 @@ TrafficGenerator::TrafficGenerator(TrafficPattern pattern, double p, std::uint64
     : pattern_(std::move(pattern)), log_no_message_(std::log1p(-p)), end_cycle_(end_cycle) {
     AIMC_ASSERT(p >= 0 && p <= 1, "message probability outside [0, 1]");
     const int n = pattern_.nodes();
+    AIMC_ASSERT(n < (1 << kSourceBits) && end_cycle < (std::uint64_t{1} << (64 - kSourceBits)),
+                "too many cores or cycles for the traffic generator");
     drawn_.assign(static_cast<std::size_t>(n), 0);
+    next_destination_.assign(static_cast<std::size_t>(n), 0);
     for (int c = 0; c < n; ++c) {
         rngs_.emplace_back(seed, static_cast<std::uint64_t>(c), RandomPurpose::Traffic);
         if (!pattern_.sends(c)) continue;
@@ -181,13 +184,16 @@ void TrafficGenerator::schedule(int src, std::uint64_t from) {
     const double idle = std::floor(std::log(u) / log_no_message_);
     if (!(idle < static_cast<double>(end_cycle_ - from))) return;
     const std::uint64_t cycle = from + static_cast<std::uint64_t>(idle);
-    next_.push({cycle, src, pattern_.destination(src, r[2] * 0x1p-32, r[3] * 0x1p-32)});
+    next_destination_[static_cast<std::size_t>(src)] = pattern_.destination(src, r[2] * 0x1p-32, r[3] * 0x1p-32);
+    next_.push(cycle << kSourceBits | static_cast<std::uint64_t>(src));
 }
 
 TrafficMessage TrafficGenerator::pop() {
     AIMC_ASSERT(!next_.empty(), "no traffic message left");
-    const TrafficMessage m = next_.top();
+    const std::uint64_t key = next_.top();
     next_.pop();
+    const auto src = static_cast<int>(key & ((std::uint64_t{1} << kSourceBits) - 1));
+    const TrafficMessage m{key >> kSourceBits, src, next_destination_[static_cast<std::size_t>(src)]};
     ++generated_;
     schedule(m.src, m.cycle + 1);
     return m;

@@ -8,6 +8,7 @@
 
 #include <cstdint>
 #include <exception>
+#include <functional>
 #include <memory>
 #include <nlohmann/json.hpp>
 #include <optional>
@@ -111,7 +112,7 @@ public:
 
     bool done() const { return next_.empty(); }
     // The cycle of the next message (when not done).
-    std::uint64_t next_cycle() const { return next_.top().cycle; }
+    std::uint64_t next_cycle() const { return next_.top() >> kSourceBits; }
     // The next message in order of cycle, then source core.
     TrafficMessage pop();
     const TrafficPattern& pattern() const { return pattern_; }
@@ -121,18 +122,16 @@ public:
 private:
     // Draws core `src`'s next message, at cycle `from` or later, unless that is past the end.
     void schedule(int src, std::uint64_t from);
-    struct Later {
-        bool operator()(const TrafficMessage& a, const TrafficMessage& b) const {
-            return a.cycle != b.cycle ? a.cycle > b.cycle : a.src > b.src;
-        }
-    };
-
     TrafficPattern pattern_;
     double log_no_message_;  // ln(1 - p)
     std::uint64_t end_cycle_;
     std::vector<CounterRng> rngs_;         // by core
     std::vector<std::uint64_t> drawn_;     // messages drawn so far, by core (the Philox counter)
-    std::priority_queue<TrafficMessage, std::vector<TrafficMessage>, Later> next_;
+    // Each sending core's next message: its cycle << kSourceBits | core, the earliest (then the
+    // lowest core) on top, as one integer so that the heap compares cheaply; its destination.
+    static constexpr int kSourceBits = 20;
+    std::priority_queue<std::uint64_t, std::vector<std::uint64_t>, std::greater<std::uint64_t>> next_;
+    std::vector<int> next_destination_;  // by core
     int sending_nodes_ = 0;
     std::uint64_t generated_ = 0;
 };
