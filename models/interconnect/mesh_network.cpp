@@ -293,10 +293,7 @@ void MeshNetwork::enqueue(std::uint32_t packet, int src, int dst, std::uint32_t 
         s.front = 0;
     }
     s.queue.push_back({packet, flits, static_cast<std::uint16_t>(dst), ready});
-    if (s.state == Source::Idle) {
-        s.state = Source::Waiting;
-        waiting_.emplace(ready, src);
-    }
+    if (s.state == Source::Idle) wait(ready, src);
     flits_enqueued_ += flits;
 }
 
@@ -351,16 +348,27 @@ void MeshNetwork::return_credits(std::uint64_t c) {
 }
 
 
+void MeshNetwork::wait(std::uint64_t ready, int id) {
+    sources_[static_cast<std::size_t>(id)].state = Source::Waiting;
+    if (waiting_in_order_.empty() || waiting_in_order_.back().first <= ready)
+        waiting_in_order_.emplace_back(ready, id);
+    else
+        waiting_.emplace(ready, id);
+}
+
 template <int kP, int kV, int kB>
 bool MeshNetwork::inject_from_sources(std::uint64_t c) {
     const int P = kP > 0 ? kP : P_, V = kV > 0 ? kV : V_, B = kB > 0 ? kB : B_, NV = P * V;
     const std::size_t due = due_at_ + ((c + static_cast<std::uint64_t>(params_.router_latency)) &
                                        static_cast<std::uint64_t>(wheel_ - 1)) * static_cast<std::size_t>(NV);
     // Sources whose front message becomes ready join the active ones.
-    for (; !waiting_.empty() && waiting_.top().first <= c; waiting_.pop()) {
-        sources_[static_cast<std::size_t>(waiting_.top().second)].state = Source::Active;
-        active_sources_.push_back(waiting_.top().second);
-    }
+    const auto activate = [this](int id) {
+        sources_[static_cast<std::size_t>(id)].state = Source::Active;
+        active_sources_.push_back(id);
+    };
+    for (; !waiting_in_order_.empty() && waiting_in_order_.front().first <= c; waiting_in_order_.pop_front())
+        activate(waiting_in_order_.front().second);
+    for (; !waiting_.empty() && waiting_.top().first <= c; waiting_.pop()) activate(waiting_.top().second);
     bool moved = false;
     std::size_t keep = 0;
     for (std::size_t i = 0; i < active_sources_.size(); ++i) {
@@ -401,8 +409,7 @@ bool MeshNetwork::inject_from_sources(std::uint64_t c) {
         if (done && s.front == s.queue.size()) {
             s.state = Source::Idle;
         } else if (done && s.queue[s.front].ready > c + 1) {
-            s.state = Source::Waiting;
-            waiting_.emplace(s.queue[s.front].ready, id);
+            wait(s.queue[s.front].ready, id);
         } else {
             active_sources_[keep++] = id;
         }
@@ -723,8 +730,11 @@ std::optional<std::uint64_t> MeshNetwork::next_busy_cycle(std::uint64_t c) const
     // While any router holds flits (some perhaps still on a link), every cycle is simulated; a
     // blocked source implies buffered flits.
     if (buffered_ || !active_sources_.empty()) return c + 1;
-    if (waiting_.empty()) return std::nullopt;
-    return std::max(c + 1, waiting_.top().first);
+    std::optional<std::uint64_t> next;
+    if (!waiting_in_order_.empty()) next = waiting_in_order_.front().first;
+    if (!waiting_.empty() && (!next || waiting_.top().first < *next)) next = waiting_.top().first;
+    if (!next) return std::nullopt;
+    return std::max(c + 1, *next);
 }
 
 std::uint64_t MeshNetwork::occupancy_flit_cycles(int r) const { return built_ ? occupancy_[static_cast<std::size_t>(r)] : 0; }

@@ -34,6 +34,7 @@
 #pragma once
 
 #include <cstdint>
+#include <deque>
 #include <functional>
 #include <optional>
 #include <queue>
@@ -181,7 +182,7 @@ private:
         std::uint32_t sent = 0;  // flits of the front message already written
         int vc = -1;             // virtual channel the front message uses
         int next_vc = 0;         // round-robin start for the next message
-        // Idle: no message; waiting: for its front message's ready cycle (in waiting_); active:
+        // Idle: no message; waiting: for its front message's ready cycle (wait()); active:
         // in active_sources_; blocked: until a flit leaves its router's input port (blocked_).
         enum State : std::uint8_t { Idle, Waiting, Active, Blocked } state = Idle;
     };
@@ -274,9 +275,13 @@ private:
     bool built_ = false;
     std::vector<Source> sources_;            // by endpoint id (-1 router: not attached)
     std::vector<int> active_sources_;        // sources with a message ready to send
-    // Sources whose front message is not ready yet: (ready cycle, id), the earliest on top.
-    std::priority_queue<std::pair<std::uint64_t, int>, std::vector<std::pair<std::uint64_t, int>>,
-                        std::greater<std::pair<std::uint64_t, int>>> waiting_;
+    // Sources whose front message is not ready yet, as (ready cycle, id): in order of ready cycle
+    // in waiting_in_order_ while they come so (messages handed over as they are made), else in
+    // the heap waiting_ (the earliest on top).
+    using Wait = std::pair<std::uint64_t, int>;
+    std::deque<Wait> waiting_in_order_;
+    std::priority_queue<Wait, std::vector<Wait>, std::greater<Wait>> waiting_;
+    void wait(std::uint64_t ready, int id);
     std::vector<Mask> blocked_;              // [g P + p]: the source at input port p of the router is blocked
     std::vector<int> source_at_;             // by r P + p: the endpoint whose interface feeds input port p
     std::vector<std::uint32_t> packet_flits_, packet_ejected_;  // by packet handle
