@@ -66,6 +66,27 @@ TEST_CASE("mesh: a lone message takes (hops + 1) x (router + link) + flits - 1, 
     }
 }
 
+TEST_CASE("mesh: messages handed over out of the order of their ready cycles each leave at its own") {
+    // Sources wait for their messages' ready cycles in order while messages come so, and in a
+    // heap otherwise: here later messages are ready earlier, and a source's second message is
+    // ready long after its first has gone. Each takes its zero-load latency from its ready cycle.
+    MeshNetwork net = mesh(4, 4, 2, 4, 2, 1);
+    struct Sent {
+        std::uint32_t packet;
+        int src, dst;
+        std::uint64_t ready;
+    };
+    const Sent sent[] = {{0, 0, 15, 400}, {1, 5, 6, 300}, {2, 10, 3, 200}, {3, 15, 0, 100}, {4, 3, 12, 100},
+                         {5, 0, 5, 900}, {6, 15, 10, 250}};
+    for (const Sent& m : sent) net.enqueue(m.packet, m.src, m.dst, 3, m.ready);
+    CHECK(net.next_busy_cycle(0) == 100u);
+    const auto tails = drain(net, 100);
+    for (const Sent& m : sent) {
+        INFO("message " << m.packet);
+        CHECK(tails.at(m.packet) - m.ready == static_cast<std::uint64_t>((hops(m.src, m.dst, 4) + 1) * 3 + 2));
+    }
+}
+
 TEST_CASE("mesh: a shallow buffer streams a message at depth / (router + 2 link) flits per cycle") {
     // Depth 2, router 1, link 1: the credit round trip is 3 cycles, so a long message crosses
     // each link at 2 flits every 3 cycles once its head has gone.
