@@ -448,17 +448,18 @@ bool MeshNetwork::allocate_group(int g, std::uint64_t c, std::vector<Ejection>& 
         // Flits only in router pipelines or on links (common at light load): nothing to allocate.
         if (!any_ready) return false;
     }
-    Mask* const out_is = pl + L.out_is;
-    for (int i = 0; i < NV; ++i)
-        bytes_to_planes(route_of_.data() + vc_slot(g * kGroup, i), P, out_is + i * P);
     Mask* const held_is = pl + L.held_is;
     // Which VCs' packets hold an output VC, and which output VCs are so held: once a cycle from
-    // held_is and out_is, rather than kept up to date flit by flit.
+    // held_is and out_is, rather than kept up to date flit by flit. The out_is planes are needed
+    // (and computed) only for VCs with a ready flit or a held output VC.
+    Mask* const out_is = pl + L.out_is;
     Mask holds[kMaxPorts * 16], taken[kMaxPorts * 16] = {};
     for (int i = 0; i < NV; ++i) {
         Mask any = 0;
         for (int w = 0; w < V; ++w) any |= held_is[i * V + w];
         holds[i] = any;
+        if (!(any | ready[i])) continue;  // common at low load, and for an endpoint's port
+        bytes_to_planes(route_of_.data() + vc_slot(g * kGroup, i), P, out_is + i * P);
         for (int o = 0; o < P; ++o) {
             const Mask to_o = out_is[i * P + o];
             for (int w = 0; w < V; ++w) taken[o * V + w] |= held_is[i * V + w] & to_o;

@@ -135,7 +135,8 @@ private:
     // counts (their bits depend on the buffer depth) and the wheels follow at matured_at(),
     // due_at_, back_at_.
     struct PlaneLayout {
-        int out_is;     // [i P + o]: VC i's packet goes to output port o (from route_of_, each cycle)
+        int out_is;     // [i P + o]: VC i's packet goes to output port o (from route_of_, each cycle
+                        // for the VCs with a ready flit or a held output VC; stale for others)
         int held_is;    // [i V + w]: VC i's packet holds output VC w (its head flit has left)
         int unlimited;  // [o]: output port o never runs out of credits (an ejection port)
         int failed;     // [o]: output port o's link returns no credits (fail_link())
