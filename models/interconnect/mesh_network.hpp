@@ -216,6 +216,8 @@ private:
     // Input VC i of router r's flits that are ready to leave.
     int matured_count(int r, int i) const;
     void deliver(std::uint64_t c);
+    // Source `id` waits for its front message, ready in cycle `ready`.
+    void wait(std::uint64_t ready, int id);
     void flush_tallies(int g);
     // Tally `counter` of router 64 g + b since the last flush.
     std::uint64_t tally(int g, int counter, int b) const;
@@ -282,7 +284,6 @@ private:
     using Wait = std::pair<std::uint64_t, int>;
     std::deque<Wait> waiting_in_order_;
     std::priority_queue<Wait, std::vector<Wait>, std::greater<Wait>> waiting_;
-    void wait(std::uint64_t ready, int id);
     std::vector<Mask> blocked_;              // [g P + p]: the source at input port p of the router is blocked
     std::vector<int> source_at_;             // by r P + p: the endpoint whose interface feeds input port p
     std::vector<std::uint32_t> packet_flits_, packet_ejected_;  // by packet handle
