@@ -141,12 +141,6 @@ inline void count_down(std::uint64_t* count, int bits, std::uint64_t which) {
 inline void shift_into(const std::uint64_t* from, int groups, int by, std::uint64_t* planes, std::size_t stride,
                        std::size_t at, std::uint32_t* counts) {
     const int words = (by < 0 ? -by : by) / 64, bits = (by < 0 ? -by : by) % 64;
-    if (groups == 1) {  // up to 64 routers (HERMES)
-        const std::uint64_t word = words ? 0 : by >= 0 ? from[0] << bits : from[0] >> bits;
-        planes[at] |= word;
-        if (counts) counts[0] += static_cast<std::uint32_t>(bit_count(word));
-        return;
-    }
     for (int g = 0; g < groups; ++g) {
         const int src = by >= 0 ? g - words : g + words, spill = by >= 0 ? src - 1 : src + 1;
         std::uint64_t word = 0;
