@@ -209,7 +209,6 @@ void MeshNetwork::build() {
     sent_.assign(static_cast<std::size_t>(kMeshPorts * V * groups), 0);
     freed_.assign(static_cast<std::size_t>(kMeshPorts * V * groups), 0);
     const auto ports = static_cast<std::size_t>(n) * static_cast<std::size_t>(P);
-    outputs_.assign(ports, OutputPort{});
     link_flits_.assign(ports, 0);
     const auto slots = static_cast<std::size_t>(groups * NV * kGroup);
     input_vcs_.assign(slots, InputVc{});
@@ -237,13 +236,10 @@ void MeshNetwork::build() {
     neighbour_[South] = params_.cols;
     // An output port over a link starts with a buffer's depth of credits on every VC.
     for (int r = 0; r < n; ++r) {
-        const int x = routers_[static_cast<std::size_t>(r)].x, y = routers_[static_cast<std::size_t>(r)].y;
-        const bool link[4] = {x + 1 < params_.cols, x > 0, y > 0, y + 1 < params_.rows};
         Mask* pl = planes(r / kGroup);
         const Mask bit = Mask{1} << (r % kGroup);
         for (int d = 0; d < kMeshPorts; ++d) {
-            if (!link[d]) continue;
-            outputs_[port_index(r, d)].down_router = r + neighbour_[d];
+            if (!has_link(r, static_cast<Direction>(d))) continue;
             down_slot_[port_index(r, d)] = vc_slot(r + neighbour_[d], opposite(d) * V);
             for (int w = 0; w < V; ++w)
                 for (int k = 0; k < credit_bits_; ++k)
@@ -757,7 +753,16 @@ std::uint64_t MeshNetwork::link_traversals() const {
     return n;
 }
 
-bool MeshNetwork::has_link(int r, Direction d) const { return built_ && outputs_[port_index(r, d)].down_router >= 0; }
+bool MeshNetwork::has_link(int r, Direction d) const {
+    if (!built_) return false;  // as reported for a network that never carried a message
+    const Router& at = routers_[static_cast<std::size_t>(r)];
+    switch (d) {
+        case East: return at.x + 1 < params_.cols;
+        case West: return at.x > 0;
+        case North: return at.y > 0;
+        default: return at.y + 1 < params_.rows;
+    }
+}
 
 std::uint64_t MeshNetwork::link_flits(int r, Direction d) const {
     return built_ ? link_flits_[port_index(r, d)] + tally(r / kGroup, P_ + d, r % kGroup) : 0;

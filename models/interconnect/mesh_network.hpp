@@ -121,9 +121,6 @@ private:
     struct InputVc {  // 4 bytes
         std::uint16_t head = 0, count = 0;
     };
-    struct OutputPort {
-        std::int32_t down_router = -1;   // -1: no link (an edge, or an ejection port)
-    };
     struct Router {
         std::int32_t ports = kMeshPorts;  // 4 mesh + one per attached endpoint
         std::int32_t x = 0, y = 0;
@@ -252,7 +249,6 @@ private:
     std::vector<std::uint32_t> tallied_cycles_;  // by group: cycles counted in its tallies
     std::vector<std::uint32_t> group_flits_;   // flits buffered in each group's routers (counted in per cycle)
     std::uint64_t buffered_ = 0;               // flits buffered in all routers
-    std::vector<OutputPort> outputs_;          // by r P + o
     int neighbour_[kMeshPorts] = {};           // r + neighbour_[d]: the router next to r towards d
     // By vc_slot(): the output port of the input VC's packet, kNoRoute: none (set when its head
     // flit arrives or becomes the VC's head; cleared when its tail leaves). Bytes, 64 routers side
